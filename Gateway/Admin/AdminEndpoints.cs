@@ -1,0 +1,45 @@
+using Gateway.Admin;
+using Gateway.Pipeline;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the admin API. Its endpoints match only on the admin listener.</summary>
+public static class AdminEndpoints
+{
+    /// <summary>Maps <c>/healthz</c> and the key-protected <c>/admin</c> endpoints.</summary>
+    public static IEndpointConventionBuilder MapGatewayAdmin(this IEndpointRouteBuilder endpoints)
+    {
+        var root = endpoints.MapGroup(string.Empty).WithMetadata(AdminEndpointMetadata.Instance);
+        root.MapGet("/healthz", Health);
+
+        var admin = root.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>();
+        admin.MapPost("/reload", ReloadAsync);
+        admin.MapGet("/pipeline", Pipeline);
+        return root;
+    }
+
+    private static Ok<HealthView> Health(PipelineHolder holder) =>
+        TypedResults.Ok(new HealthView("healthy", holder.Current?.Generation ?? 0));
+
+    private static async Task<Results<Ok<PipelineView>, ProblemHttpResult>> ReloadAsync(PipelineReloader reloader, CancellationToken cancellationToken)
+    {
+        var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        if (result.Snapshot is { } snapshot)
+        {
+            return TypedResults.Ok(PipelineView.From(snapshot));
+        }
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status422UnprocessableEntity,
+            title: "The pipeline was rejected; the previous one keeps serving.",
+            extensions: new Dictionary<string, object?> { ["errors"] = result.Errors },
+            detail: string.Join("\n", result.Errors));
+    }
+
+    private static Results<Ok<PipelineView>, ProblemHttpResult> Pipeline(PipelineHolder holder) =>
+        holder.Current is { } snapshot
+            ? TypedResults.Ok(PipelineView.From(snapshot))
+            : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The pipeline has not been loaded yet.");
+
+    private sealed record HealthView(string Status, int Generation);
+}

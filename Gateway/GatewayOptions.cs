@@ -1,0 +1,23 @@
+namespace Gateway;
+
+/// <summary>The <c>Gateway</c> configuration section.</summary>
+public sealed record GatewayOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "Gateway";
+
+    /// <summary>The pipeline file; relative paths resolve against the working directory.</summary>
+    public string PipelineFile { get; init; } = "plugins.json";
+
+    /// <summary>The plugin drop folder, holding <c>&lt;Name&gt;/&lt;Name&gt;.dll</c>.</summary>
+    public string PluginsPath { get; init; } = "plugins";
+
+    /// <summary>The folder of JavaScript hooks.</summary>
+    public string ScriptsPath { get; init; } = "scripts";
+
+    /// <summary>How long a retired pipeline may wait for in-flight requests before a warning is logged.</summary>
+    public TimeSpan DrainWarningAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Resolves a configured path against the working directory.</summary>
+    internal static string Resolve(string path) => Path.GetFullPath(path, Environment.CurrentDirectory);
+}

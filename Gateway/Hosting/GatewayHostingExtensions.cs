@@ -1,0 +1,64 @@
+using Gateway.Hosting;
+using Gateway.Pipeline;
+using Microsoft.Extensions.Configuration.Memory;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Wires the gateway into a web application.</summary>
+public static class GatewayHostingExtensions
+{
+    private static readonly Dictionary<string, string?> Defaults = new()
+    {
+        ["Kestrel:Endpoints:Proxy:Url"] = "http://127.0.0.1:8080",
+        ["Kestrel:Endpoints:Admin:Url"] = "http://127.0.0.1:8081",
+        // Per-request logging costs the proxy CPU on every request (bench/README.md): quiet by default.
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Gateway"] = "Information",
+        ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+    };
+
+    /// <summary>
+    /// Adds the gateway's services, the <c>Proxy</c> and <c>Admin</c> Kestrel endpoints with their defaults
+    /// (<c>http://127.0.0.1:8080</c> and <c>:8081</c>) and quiet log levels; any configuration source overrides these.
+    /// </summary>
+    public static IGatewayBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+
+        // Lowest precedence: appsettings, environment and command line all override these.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
+
+        var listeners = new GatewayListeners();
+        builder.Services.AddSingleton(listeners);
+        builder.WebHost.ConfigureKestrel((context, kestrel) => listeners.Capture(kestrel, context.Configuration.GetSection("Kestrel")));
+        return builder.Services.AddGateway(builder.Configuration);
+    }
+
+    /// <summary>Maps the admin API and the reverse proxy, with the pipeline running inside YARP's proxy pipeline.</summary>
+    public static WebApplication UseGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        app.UseExceptionHandler();
+        app.MapGatewayAdmin();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseGatewayPipeline();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// Runs the gateway's pipeline for the matched route. Place it first in a custom <c>MapReverseProxy</c> pipeline,
+    /// before session affinity and load balancing, so stages can narrow the destinations they choose from.
+    /// </summary>
+    public static IReverseProxyApplicationBuilder UseGatewayPipeline(this IReverseProxyApplicationBuilder proxy)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        proxy.UseMiddleware<PipelineMiddleware>();
+        return proxy;
+    }
+}

@@ -1,0 +1,52 @@
+using Gateway;
+using Gateway.Admin;
+using Gateway.Errors;
+using Gateway.Hosting;
+using Gateway.Pipeline;
+using Microsoft.AspNetCore.Routing.Matching;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the gateway's services.</summary>
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the gateway: YARP from the <c>ReverseProxy</c> section, the hot-swappable pipeline, the plugin loader,
+    /// the admin API and the gateway's error responses.
+    /// </summary>
+    public static IGatewayBuilder AddGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName));
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.SectionName));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+        services.AddDistributedMemoryCache();
+        services.AddHttpClient();
+
+        services.TryAddSingleton<GatewayListeners>();
+        services.AddSingleton<PipelineHolder>();
+        services.AddSingleton<PipelineBuilder>();
+        services.AddSingleton<PipelineReloader>();
+        services.AddSingleton<GatewayProblems>();
+        services.AddSingleton<AdminKey>();
+        services.AddSingleton<AdminKeyFilter>();
+        services.AddHostedService<GatewayStartup>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
+
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddTransforms(context => context.AddResponseTransform(ProxyRequestContext.HoldResponseAsync));
+
+        return new GatewayBuilder(services);
+    }
+
+    private sealed class GatewayBuilder(IServiceCollection services) : IGatewayBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+}

@@ -1,0 +1,37 @@
+using Gateway.Admin;
+using Gateway.Pipeline;
+
+namespace Gateway.Hosting;
+
+/// <summary>
+/// Loads the first pipeline before Kestrel starts listening, so no request ever meets an unloaded gateway. A pipeline
+/// that cannot load fails the start: serving without the configured auth would be worse than not serving.
+/// Once Kestrel is up, the two listeners are checked.
+/// </summary>
+internal sealed class GatewayStartup(PipelineReloader reloader, GatewayListeners listeners, AdminKey adminKey) : IHostedLifecycleService
+{
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        GC.KeepAlive(adminKey); // created now, so a generated key is logged at start rather than on the first admin call
+        var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException("The gateway cannot start: " + string.Join("; ", result.Errors));
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        // Kestrel reads its endpoints when it starts, so this is the first moment they can be checked.
+        listeners.Validate();
+        return Task.CompletedTask;
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,88 @@
+using System.Reflection;
+using Gateway.Plugins;
+using McMaster.NETCore.Plugins;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Caching.Distributed;
+
+namespace Gateway.Loading;
+
+/// <summary>Loads <c>plugins/&lt;Name&gt;/&lt;Name&gt;.dll</c> into a new collectible load context.</summary>
+/// <remarks>
+/// Every load reads the file into memory and gets a fresh context: a file-backed context would keep returning the
+/// old code after a redeploy to the same path while any older context is alive (see the folder README).
+/// </remarks>
+internal static class PluginAssemblyLoader
+{
+    // The contract and the framework types it exposes must be the host's own, or casts across the boundary fail.
+    private static readonly Type[] SharedTypes =
+    [
+        typeof(IGatewayPlugin),
+        typeof(HttpContext),
+        typeof(Microsoft.Extensions.Logging.ILogger),
+        typeof(IDistributedCache),
+    ];
+
+    /// <exception cref="PluginLoadException">The plugin is missing, not a .NET assembly, or has no usable plugin type.</exception>
+    public static LoadedPluginAssembly Load(string pluginsPath, string name)
+    {
+        var path = Path.Combine(pluginsPath, name, name + ".dll");
+        if (!File.Exists(path))
+        {
+            throw new PluginLoadException($"plugin '{name}' was not found: expected the file {path}");
+        }
+
+        var loader = PluginLoader.CreateFromAssemblyFile(path, isUnloadable: true, SharedTypes, config => config.LoadInMemory = true);
+        try
+        {
+            var assembly = LoadMainAssembly(loader, path);
+            var constructor = FindConstructor(assembly, path);
+            return new LoadedPluginAssembly(name, path, loader, assembly, constructor);
+        }
+        catch
+        {
+            loader.Dispose();
+            throw;
+        }
+    }
+
+    private static Assembly LoadMainAssembly(PluginLoader loader, string path)
+    {
+        try
+        {
+            return loader.LoadDefaultAssembly();
+        }
+        catch (BadImageFormatException ex)
+        {
+            throw new PluginLoadException($"{path} is not a .NET assembly", ex);
+        }
+        catch (Exception ex) when (ex is FileLoadException or FileNotFoundException or IOException)
+        {
+            throw new PluginLoadException($"{path} could not be loaded: {ex.Message}", ex);
+        }
+    }
+
+    private static ConstructorInfo FindConstructor(Assembly assembly, string path)
+    {
+        Type[] candidates;
+        try
+        {
+            candidates = assembly.GetExportedTypes()
+                .Where(type => type is { IsClass: true, IsAbstract: false } && typeof(IGatewayPlugin).IsAssignableFrom(type))
+                .ToArray();
+        }
+        catch (Exception ex) when (ex is ReflectionTypeLoadException or FileNotFoundException or TypeLoadException)
+        {
+            throw new PluginLoadException($"{path} has types that cannot be loaded (built against another Plugins.Abstractions, or missing a dependency?): {ex.Message}", ex);
+        }
+
+        var type = candidates.Length switch
+        {
+            1 => candidates[0],
+            0 => throw new PluginLoadException($"{path} has no public class implementing {nameof(IGatewayPlugin)}"),
+            _ => throw new PluginLoadException($"{path} has {candidates.Length} public classes implementing {nameof(IGatewayPlugin)} ({string.Join(", ", candidates.Select(c => c.Name))}); a plugin has exactly one"),
+        };
+        return type.GetConstructor([typeof(PluginSetup)])
+            ?? type.GetConstructor(Type.EmptyTypes)
+            ?? throw new PluginLoadException($"{type.FullName} in {path} needs a public constructor taking {nameof(PluginSetup)}, or none");
+    }
+}

@@ -1,0 +1,17 @@
+namespace Gateway;
+
+/// <summary>Every log event id of the gateway, in one place so they stay unique and stable.</summary>
+internal static class EventIds
+{
+    // Pipeline 1xx
+    public const int PipelineLoaded = 100;
+    public const int PipelineRejected = 101;
+    public const int PipelineDrainSlow = 102;
+    public const int PipelineUnloadStepFailed = 103;
+    public const int PipelineRetired = 104;
+    public const int StageFailed = 110;
+
+    // Admin 2xx
+    public const int AdminKeyGenerated = 200;
+    public const int AdminUnauthorized = 201;
+}

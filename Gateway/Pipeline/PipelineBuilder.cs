@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using Gateway.Loading;
+using Gateway.Plugins;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// Builds a complete snapshot beside the serving one: loads each plugin assembly once, constructs each entry's
+/// plugin with its config, and either returns the whole snapshot or throws with every error and leaves nothing loaded.
+/// </summary>
+internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory loggerFactory, TimeProvider time)
+{
+    /// <param name="generation">The new snapshot's generation number.</param>
+    /// <param name="entries">The validated entries of the pipeline file.</param>
+    /// <param name="knownRoutes">The route ids of the proxy configuration; entries may name only these.</param>
+    /// <param name="pluginsPath">The plugin drop folder.</param>
+    /// <exception cref="PipelineDefinitionException">Any entry failed; nothing stays loaded.</exception>
+    public async Task<PipelineSnapshot> BuildAsync(int generation, ImmutableArray<PipelineEntry> entries, IReadOnlySet<string> knownRoutes, string pluginsPath)
+    {
+        var errors = new List<PipelineError>();
+        var assemblies = new Dictionary<string, LoadedPluginAssembly>(StringComparer.Ordinal);
+        var failedAssemblies = new Dictionary<string, string>(StringComparer.Ordinal);
+        var stages = ImmutableArray.CreateBuilder<PipelineStage>();
+
+        foreach (var entry in entries)
+        {
+            CheckRoutes(entry, knownRoutes, errors);
+            if (!entry.Enabled)
+            {
+                continue;
+            }
+            if (entry.Kind == StageKind.Script)
+            {
+                errors.Add(new PipelineError(entry.DisplayName, $"{entry.Path}.script", "script stages are not available in this build of the gateway"));
+                continue;
+            }
+            if (CreateStage(entry, pluginsPath, assemblies, failedAssemblies, errors) is { } stage)
+            {
+                stages.Add(stage);
+            }
+        }
+
+        var built = new PipelineSnapshot(generation, time.GetUtcNow(), entries, stages.ToImmutable(), [.. assemblies.Values]);
+        if (errors.Count == 0)
+        {
+            return built;
+        }
+        // Nothing of a rejected build may stay loaded: dispose what was constructed and unload what was loaded.
+        await built.DisposeAsync().ConfigureAwait(false);
+        throw new PipelineDefinitionException(errors);
+    }
+
+    private PipelineStage? CreateStage(
+        PipelineEntry entry,
+        string pluginsPath,
+        Dictionary<string, LoadedPluginAssembly> assemblies,
+        Dictionary<string, string> failedAssemblies,
+        List<PipelineError> errors)
+    {
+        if (failedAssemblies.TryGetValue(entry.Name, out var loadError))
+        {
+            errors.Add(new PipelineError(entry.DisplayName, $"{entry.Path}.plugin", loadError));
+            return null;
+        }
+        if (!assemblies.TryGetValue(entry.Name, out var assembly))
+        {
+            try
+            {
+                assembly = PluginAssemblyLoader.Load(pluginsPath, entry.Name);
+                assemblies.Add(entry.Name, assembly);
+            }
+            catch (PluginLoadException ex)
+            {
+                failedAssemblies.Add(entry.Name, ex.Message);
+                errors.Add(new PipelineError(entry.DisplayName, $"{entry.Path}.plugin", ex.Message));
+                return null;
+            }
+        }
+
+        var setup = new PluginSetup(entry.Name, entry.Config, loggerFactory.CreateLogger("Gateway.Plugins." + entry.Name), services);
+        try
+        {
+            return new PipelineStage(entry, assembly.CreateInstance(setup), assembly.Version);
+        }
+        catch (PluginConfigurationException ex)
+        {
+            var path = $"{entry.Path}.config{(ex.Path.StartsWith('$') ? ex.Path[1..] : "." + ex.Path)}";
+            errors.Add(new PipelineError(entry.DisplayName, path, ex.Message));
+        }
+        catch (PluginLoadException ex)
+        {
+            errors.Add(new PipelineError(entry.DisplayName, entry.Path, ex.Message));
+        }
+        return null;
+    }
+
+    private static void CheckRoutes(PipelineEntry entry, IReadOnlySet<string> knownRoutes, List<PipelineError> errors)
+    {
+        for (var i = 0; i < entry.Routes.Length; i++)
+        {
+            if (!knownRoutes.Contains(entry.Routes[i]))
+            {
+                errors.Add(new PipelineError(entry.DisplayName, $"{entry.Path}.routes[{i}]", $"route '{entry.Routes[i]}' is not defined in ReverseProxy:Routes"));
+            }
+        }
+    }
+}

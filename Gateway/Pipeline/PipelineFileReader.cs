@@ -1,0 +1,270 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// Reads and validates <c>plugins.json</c> into entries. Every problem is collected with its JSON path so one
+/// reload attempt reports all of them; nothing here loads a plugin.
+/// </summary>
+internal static partial class PipelineFileReader
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        AllowTrailingCommas = true,
+        CommentHandling = JsonCommentHandling.Skip,
+    };
+
+    private static readonly HashSet<string> EntryProperties = ["plugin", "script", "routes", "enabled", "config"];
+
+    /// <summary>Reads the file at <paramref name="path"/>.</summary>
+    /// <exception cref="PipelineDefinitionException">The file is missing, malformed or invalid.</exception>
+    public static ImmutableArray<PipelineEntry> ReadFile(string path, Func<string, string?> environment)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Fail(new PipelineError(null, "$", $"cannot read the pipeline file '{path}': {ex.Message}"));
+        }
+        return Read(bytes, Path.GetFileName(path), environment);
+    }
+
+    /// <summary>Reads pipeline JSON; <paramref name="fileName"/> names it in syntax errors.</summary>
+    public static ImmutableArray<PipelineEntry> Read(ReadOnlyMemory<byte> json, string fileName, Func<string, string?> environment)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            // JsonException counts lines and bytes from zero.
+            var where = $"{fileName}:{ex.LineNumber + 1}:{ex.BytePositionInLine + 1}";
+            throw Fail(new PipelineError(null, where, "malformed JSON: " + FirstSentence(ex.Message)));
+        }
+
+        using (document)
+        {
+            var errors = new List<PipelineError>();
+            var entries = ReadRoot(document.RootElement, environment, errors);
+            return errors.Count == 0 ? entries : throw new PipelineDefinitionException(errors);
+        }
+    }
+
+    private static ImmutableArray<PipelineEntry> ReadRoot(JsonElement root, Func<string, string?> environment, List<PipelineError> errors)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new PipelineError(null, "$", "the file must hold an object with a \"pipeline\" array"));
+            return [];
+        }
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.Name is not ("pipeline" or "$schema"))
+            {
+                errors.Add(new PipelineError(null, "$." + property.Name, "unknown property; expected \"pipeline\""));
+            }
+        }
+        if (!root.TryGetProperty("pipeline", out var pipeline) || pipeline.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(new PipelineError(null, "$.pipeline", "required, and must be an array of entries"));
+            return [];
+        }
+
+        var entries = ImmutableArray.CreateBuilder<PipelineEntry>();
+        var index = 0;
+        foreach (var element in pipeline.EnumerateArray())
+        {
+            if (ReadEntry(index, element, environment, errors) is { } entry)
+            {
+                entries.Add(entry);
+            }
+            index++;
+        }
+        return entries.ToImmutable();
+    }
+
+    private static PipelineEntry? ReadEntry(int index, JsonElement element, Func<string, string?> environment, List<PipelineError> errors)
+    {
+        var path = $"$.pipeline[{index}]";
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new PipelineError($"pipeline[{index}]", path, "an entry must be an object with \"plugin\" or \"script\""));
+            return null;
+        }
+
+        var plugin = OptionalString(element, "plugin");
+        var script = OptionalString(element, "script");
+        var (kind, name) = (plugin, script) switch
+        {
+            ({ } p, null) => (StageKind.Plugin, p),
+            (null, { } s) => (StageKind.Script, s),
+            _ => (StageKind.Plugin, (string?)null),
+        };
+        var display = name is null ? $"pipeline[{index}]" : $"pipeline[{index}] ({(kind == StageKind.Plugin ? "plugin" : "script")} \"{name}\")";
+        var errorCount = errors.Count;
+
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!EntryProperties.Contains(property.Name))
+            {
+                errors.Add(new PipelineError(display, $"{path}.{property.Name}", "unknown property; expected plugin, script, routes, enabled or config"));
+            }
+        }
+
+        if (name is null)
+        {
+            errors.Add(new PipelineError(display, path, "needs exactly one of \"plugin\" (a plugin name) or \"script\" (a file in scripts/), as a non-empty string"));
+        }
+        else if (kind == StageKind.Plugin && !PluginName().IsMatch(name))
+        {
+            errors.Add(new PipelineError(display, $"{path}.plugin", "a plugin name is a folder name under plugins/: letters, digits, '.', '_' or '-'"));
+        }
+
+        var routes = ReadRoutes(element, path, display, errors);
+
+        var enabled = true;
+        if (element.TryGetProperty("enabled", out var enabledElement))
+        {
+            if (enabledElement.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                enabled = enabledElement.GetBoolean();
+            }
+            else
+            {
+                errors.Add(new PipelineError(display, $"{path}.enabled", "must be true or false"));
+            }
+        }
+
+        var config = ReadConfig(element, path, display, environment, errors);
+
+        return errors.Count == errorCount ? new PipelineEntry(index, kind, name!, routes, enabled, config) : null;
+    }
+
+    private static ImmutableArray<string> ReadRoutes(JsonElement element, string path, string display, List<PipelineError> errors)
+    {
+        if (!element.TryGetProperty("routes", out var routesElement))
+        {
+            return [];
+        }
+        if (routesElement.ValueKind != JsonValueKind.Array || routesElement.GetArrayLength() == 0)
+        {
+            errors.Add(new PipelineError(display, $"{path}.routes", "must be a non-empty array of route ids; leave it out to run on every route"));
+            return [];
+        }
+        var routes = ImmutableArray.CreateBuilder<string>();
+        var i = 0;
+        foreach (var route in routesElement.EnumerateArray())
+        {
+            if (route.ValueKind == JsonValueKind.String && route.GetString() is { Length: > 0 } id)
+            {
+                routes.Add(id);
+            }
+            else
+            {
+                errors.Add(new PipelineError(display, $"{path}.routes[{i}]", "a route id must be a non-empty string"));
+            }
+            i++;
+        }
+        return routes.ToImmutable();
+    }
+
+    private static JsonElement ReadConfig(JsonElement element, string path, string display, Func<string, string?> environment, List<PipelineError> errors)
+    {
+        if (!element.TryGetProperty("config", out var config))
+        {
+            return EmptyObject;
+        }
+        if (config.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new PipelineError(display, $"{path}.config", "must be an object"));
+            return EmptyObject;
+        }
+
+        // Rewrite the config with ${env:NAME} replaced, into a document of its own that outlives the file's.
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteSubstituted(config, writer, $"{path}.config", display, environment, errors);
+        }
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    private static void WriteSubstituted(JsonElement value, Utf8JsonWriter writer, string path, string display, Func<string, string?> environment, List<PipelineError> errors)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                writer.WriteStartObject();
+                foreach (var property in value.EnumerateObject())
+                {
+                    writer.WritePropertyName(property.Name);
+                    WriteSubstituted(property.Value, writer, $"{path}.{property.Name}", display, environment, errors);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                var i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    WriteSubstituted(item, writer, $"{path}[{i++}]", display, environment, errors);
+                }
+                writer.WriteEndArray();
+                break;
+            case JsonValueKind.String:
+                writer.WriteStringValue(SubstituteEnvironment(value.GetString()!, path, display, environment, errors));
+                break;
+            default:
+                value.WriteTo(writer);
+                break;
+        }
+    }
+
+    private static string SubstituteEnvironment(string text, string path, string display, Func<string, string?> environment, List<PipelineError> errors)
+    {
+        if (!text.Contains("${env:", StringComparison.Ordinal))
+        {
+            return text;
+        }
+        return EnvironmentReference().Replace(text, match =>
+        {
+            var name = match.Groups[1].Value;
+            if (environment(name) is { } found)
+            {
+                return found;
+            }
+            errors.Add(new PipelineError(display, path, $"environment variable '{name}' is not set"));
+            return string.Empty;
+        });
+    }
+
+    private static string? OptionalString(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : null;
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    private static PipelineDefinitionException Fail(PipelineError error) => new([error]);
+
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex PluginName();
+
+    [GeneratedRegex(@"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")]
+    private static partial Regex EnvironmentReference();
+}

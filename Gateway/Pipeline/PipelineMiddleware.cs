@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using Gateway.Errors;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// Runs the current pipeline snapshot's chain for the matched route, inside YARP's proxy pipeline: after routing
+/// and before session affinity, load balancing and passive health checks, so stages see the route and cluster and
+/// can narrow the destinations those steps choose from.
+/// </summary>
+internal sealed partial class PipelineMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly PipelineHolder _holder;
+    private readonly GatewayProblems _problems;
+    private readonly ILogger<PipelineMiddleware> _logger;
+
+    public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, GatewayProblems problems, ILogger<PipelineMiddleware> logger)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(holder);
+        ArgumentNullException.ThrowIfNull(problems);
+        ArgumentNullException.ThrowIfNull(logger);
+        _next = next;
+        _holder = holder;
+        _problems = problems;
+        _logger = logger;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var snapshot = _holder.Current ?? throw new InvalidOperationException("The pipeline has not been loaded.");
+        if (snapshot.ChainFor(proxy.Route.Config.RouteId).IsEmpty)
+        {
+            // No stage on this route: nothing to hold a reference for, nothing allocated.
+            var forwarding = _next(context);
+            return forwarding.IsCompletedSuccessfully
+                ? _problems.WriteForwarderErrorIfAnyAsync(context).AsTask()
+                : ForwardAsync(forwarding, context);
+        }
+        if (!snapshot.TryAcquire())
+        {
+            snapshot = _holder.Acquire();
+        }
+        return RunAsync(context, proxy, snapshot);
+    }
+
+    private async Task ForwardAsync(Task forwarding, HttpContext context)
+    {
+        await forwarding.ConfigureAwait(false);
+        await _problems.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot)
+    {
+        var request = new ProxyRequestContext(context, proxy, _next);
+        context.Features.Set(request);
+        try
+        {
+            try
+            {
+                await snapshot.ChainFor(request.RouteId).Entry(request).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                request.Fault ??= new StageFault(null, ex);
+                var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
+                Log.StageFailed(_logger, request.Fault.Stage?.Entry.DisplayName ?? "the pipeline", request.RouteId, traceId, ex);
+                if (!context.Response.HasStarted)
+                {
+                    // Whatever the upstream or the stages put in the response so far is not what the client gets.
+                    context.Response.Clear();
+                }
+            }
+            finally
+            {
+                request.ReleaseResponse();
+            }
+
+            if (request.Forwarding is { } forwarding)
+            {
+                await forwarding.ConfigureAwait(false);
+            }
+            if (request.Fault is not null)
+            {
+                if (!context.Response.HasStarted)
+                {
+                    await _problems.WriteStageFailedAsync(context).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                await _problems.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            context.Features.Set<ProxyRequestContext>(null);
+            snapshot.Release();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.StageFailed, LogLevel.Error, "{Stage} failed on route {Route} (trace {TraceId}); the request gets a 500.")]
+        public static partial void StageFailed(ILogger logger, string stage, string route, string traceId, Exception exception);
+    }
+}

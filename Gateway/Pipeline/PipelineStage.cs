@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Gateway.Plugins;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// A live entry of a pipeline snapshot: the plugin instance, what it was loaded from, and its counters.
+/// Invoking it times the plugin's own work (its time minus the time spent in <c>next</c>).
+/// </summary>
+internal sealed class PipelineStage
+{
+    private IGatewayPlugin? _plugin;
+
+    public PipelineStage(PipelineEntry entry, IGatewayPlugin plugin, string version)
+    {
+        Entry = entry;
+        _plugin = plugin;
+        Version = version;
+    }
+
+    public PipelineEntry Entry { get; }
+
+    /// <summary>The plugin assembly's version or the script's hash.</summary>
+    public string Version { get; }
+
+    public StageCounters Counters { get; } = new();
+
+    public bool AppliesTo(string routeId) =>
+        Entry.AllRoutes || Entry.Routes.Contains(routeId, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Binds this stage in front of <paramref name="next"/>, once, when the snapshot is built.</summary>
+    public PluginDelegate Bind(PluginDelegate next) => context => InvokeAsync((ProxyRequestContext)context, next);
+
+    private ValueTask InvokeAsync(ProxyRequestContext context, PluginDelegate next)
+    {
+        var plugin = _plugin ?? throw new ObjectDisposedException(Entry.DisplayName);
+        context.InnerTicks = 0;
+        var start = Stopwatch.GetTimestamp();
+        ValueTask pending;
+        try
+        {
+            pending = plugin.InvokeAsync(context, next);
+        }
+        catch (Exception ex)
+        {
+            Fail(context, start, ex);
+            throw;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            pending.GetAwaiter().GetResult();
+            Complete(context, start);
+            return default;
+        }
+        return AwaitAsync(pending, context, start);
+    }
+
+    private async ValueTask AwaitAsync(ValueTask pending, ProxyRequestContext context, long start)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Fail(context, start, ex);
+            throw;
+        }
+        Complete(context, start);
+    }
+
+    private void Complete(ProxyRequestContext context, long start)
+    {
+        var elapsed = Stopwatch.GetTimestamp() - start;
+        Counters.Record(elapsed - context.InnerTicks, failed: false);
+        context.InnerTicks = elapsed;
+    }
+
+    private void Fail(ProxyRequestContext context, long start, Exception exception)
+    {
+        var elapsed = Stopwatch.GetTimestamp() - start;
+        // The error counts against the stage it started in, not every stage it passes through on the way out.
+        var origin = context.Fault is null;
+        if (origin)
+        {
+            context.Fault = new StageFault(this, exception);
+        }
+        Counters.Record(elapsed - context.InnerTicks, failed: origin);
+        context.InnerTicks = elapsed;
+    }
+
+    /// <summary>Disposes the plugin instance after its last request, and drops it so its context can unload.</summary>
+    public async ValueTask DisposePluginAsync()
+    {
+        switch (Interlocked.Exchange(ref _plugin, null))
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+}

@@ -1,0 +1,6 @@
+var builder = WebApplication.CreateBuilder(args);
+builder.AddGateway();
+
+var app = builder.Build();
+app.UseGateway();
+app.Run();

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Plugins;
+
+/// <summary>One proxied request as the pipeline's stages see it.</summary>
+public abstract class PluginContext
+{
+    /// <summary>The ASP.NET Core context of the request; its request goes upstream, its response to the client.</summary>
+    public abstract HttpContext HttpContext { get; }
+
+    /// <summary>The id of the matched route, from the <c>ReverseProxy:Routes</c> configuration.</summary>
+    public abstract string RouteId { get; }
+
+    /// <summary>The id of the matched route's cluster.</summary>
+    public abstract string ClusterId { get; }
+
+    /// <summary>
+    /// Values shared by all stages of this request, C# plugins and scripts alike (keys are case-sensitive).
+    /// Scripts see strings, numbers and booleans; other values reach them as their <c>ToString()</c>.
+    /// </summary>
+    public abstract IDictionary<string, object?> Vars { get; }
+
+    /// <summary>
+    /// The destinations the request may still go to: the matched cluster's healthy destinations, narrowed by
+    /// earlier stages. Session affinity and the cluster's load-balancing policy pick among these after the pipeline.
+    /// </summary>
+    public abstract IReadOnlyList<UpstreamDestination> Destinations { get; }
+
+    /// <summary>Keeps only the destinations for which <paramref name="keep"/> is true.</summary>
+    /// <param name="keep">The filter; called once per current destination.</param>
+    /// <returns>How many destinations remain. With none left the gateway answers 503.</returns>
+    public abstract int NarrowDestinations(Func<UpstreamDestination, bool> keep);
+
+    /// <summary>Pins the request to one destination, if it is still a candidate.</summary>
+    /// <param name="destinationId">The destination's id in the cluster configuration (case-insensitive).</param>
+    /// <returns>False, leaving the candidates unchanged, when no current candidate has that id.</returns>
+    public abstract bool ChooseDestination(string destinationId);
+}

@@ -1,0 +1,116 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Gateway.Hosting;
+using Gateway.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A real gateway in this process: Kestrel on two free loopback ports, its own folder with appsettings.json,
+/// plugins.json and a plugins/ drop folder holding copies of real plugin builds. Disposing stops it and deletes the folder.
+/// </summary>
+internal sealed class TestGateway : IAsyncDisposable
+{
+    public const string AdminKey = "test-admin-key";
+
+    private readonly WebApplication _app;
+
+    private TestGateway(WebApplication app, string directory, RecordingLoggerProvider logs)
+    {
+        _app = app;
+        Directory = directory;
+        Logs = logs;
+        var listeners = app.Services.GetRequiredService<GatewayListeners>();
+        Proxy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{listeners.ProxyPort}/") };
+        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{listeners.AdminPort}/") };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+    }
+
+    public string Directory { get; }
+
+    /// <summary>A client of the proxy listener.</summary>
+    public HttpClient Proxy { get; }
+
+    /// <summary>A client of the admin listener, sending the admin key.</summary>
+    public HttpClient Admin { get; }
+
+    public RecordingLoggerProvider Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public PipelineHolder Holder => Services.GetRequiredService<PipelineHolder>();
+
+    public string PluginsPath => Path.Combine(Directory, "plugins");
+
+    public static TestGatewayBuilder Create() => new();
+
+    internal static async Task<TestGateway> StartAsync(string directory, IEnumerable<string> extraArgs)
+    {
+        var logs = new RecordingLoggerProvider();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = directory,
+            Args =
+            [
+                "--hostBuilder:reloadConfigOnChange=false",
+                "--Kestrel:Endpoints:Proxy:Url=http://127.0.0.1:0",
+                "--Kestrel:Endpoints:Admin:Url=http://127.0.0.1:0",
+                $"--Gateway:PipelineFile={Path.Combine(directory, "plugins.json")}",
+                $"--Gateway:PluginsPath={Path.Combine(directory, "plugins")}",
+                $"--Gateway:ScriptsPath={Path.Combine(directory, "scripts")}",
+                $"--Gateway:Admin:ApiKey={AdminKey}",
+                .. extraArgs,
+            ],
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(logs);
+        builder.AddGateway();
+        var app = builder.Build();
+        app.UseGateway();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        return new TestGateway(app, directory, logs);
+    }
+
+    /// <summary>Replaces plugins.json.</summary>
+    public void WritePipeline(string json) => File.WriteAllText(Path.Combine(Directory, "plugins.json"), json);
+
+    /// <summary>Copies a plugin build into plugins/<paramref name="name"/>/, replacing what was there.</summary>
+    public void InstallPlugin(string name, string buildFolder) => TestGatewayBuilder.CopyPlugin(buildFolder, Path.Combine(PluginsPath, name));
+
+    public Task<HttpResponseMessage> ReloadAsync() => Admin.PostAsync("admin/reload", null);
+
+    public async Task<JsonNode> ReloadOkAsync()
+    {
+        using var response = await ReloadAsync();
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"reload failed: {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Proxy.Dispose();
+        Admin.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is not worth failing a test for.
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>Describes a test gateway's routes, clusters, plugins and pipeline, then starts it.</summary>
+internal sealed class TestGatewayBuilder
+{
+    private readonly JsonObject _routes = [];
+    private readonly JsonObject _clusters = [];
+    private readonly List<(string Name, string Source)> _plugins = [];
+    private readonly List<string> _args = [];
+    private string _pipeline = """{ "pipeline": [] }""";
+
+    public TestGatewayBuilder Route(string id, string path, string clusterId)
+    {
+        _routes[id] = new JsonObject { ["ClusterId"] = clusterId, ["Match"] = new JsonObject { ["Path"] = path } };
+        return this;
+    }
+
+    /// <summary>A cluster whose destinations are named after the origins, with an optional "group" metadata each.</summary>
+    public TestGatewayBuilder Cluster(string id, params (TestOrigin Origin, string? Group)[] destinations)
+    {
+        var configured = new JsonObject();
+        foreach (var (origin, group) in destinations)
+        {
+            var destination = new JsonObject { ["Address"] = origin.Url };
+            if (group is not null)
+            {
+                destination["Metadata"] = new JsonObject { ["group"] = group };
+            }
+            configured[origin.Name] = destination;
+        }
+        _clusters[id] = new JsonObject { ["Destinations"] = configured };
+        return this;
+    }
+
+    public TestGatewayBuilder Cluster(string id, params TestOrigin[] origins) =>
+        Cluster(id, origins.Select(origin => (origin, (string?)null)).ToArray());
+
+    /// <summary>Installs a test plugin build (artifacts/test-plugins/<paramref name="project"/>) as <paramref name="name"/>.</summary>
+    public TestGatewayBuilder TestPlugin(string name, string? project = null)
+    {
+        _plugins.Add((name, Path.Combine(RepoPaths.TestPlugins, project ?? name)));
+        return this;
+    }
+
+    /// <summary>Installs a first-party plugin build from the repository's plugins/ folder.</summary>
+    public TestGatewayBuilder FirstPartyPlugin(string name)
+    {
+        _plugins.Add((name, Path.Combine(RepoPaths.FirstPartyPlugins, name)));
+        return this;
+    }
+
+    public TestGatewayBuilder Pipeline(string json)
+    {
+        _pipeline = json;
+        return this;
+    }
+
+    public TestGatewayBuilder Arg(string arg)
+    {
+        _args.Add(arg);
+        return this;
+    }
+
+    public async Task<TestGateway> StartAsync()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gateway-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(directory);
+        var settings = new JsonObject
+        {
+            ["ReverseProxy"] = new JsonObject { ["Routes"] = _routes.DeepClone(), ["Clusters"] = _clusters.DeepClone() },
+        };
+        File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
+        File.WriteAllText(Path.Combine(directory, "plugins.json"), _pipeline);
+        foreach (var (name, source) in _plugins)
+        {
+            CopyPlugin(source, Path.Combine(directory, "plugins", name));
+        }
+        try
+        {
+            return await TestGateway.StartAsync(directory, _args);
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    internal static void CopyPlugin(string source, string destination)
+    {
+        if (!Directory.Exists(source))
+        {
+            throw new DirectoryNotFoundException($"no plugin build at {source}: build the solution first");
+        }
+        if (Directory.Exists(destination))
+        {
+            Directory.Delete(destination, recursive: true);
+        }
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
+        }
+    }
+}

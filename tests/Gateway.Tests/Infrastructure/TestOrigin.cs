@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A real Kestrel upstream on 127.0.0.1 and a free port. It answers every request with JSON naming itself and
+/// echoing the method, path and headers it received, and counts what it served.
+/// </summary>
+internal sealed class TestOrigin : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _requests;
+
+    private TestOrigin(string name, WebApplication app)
+    {
+        Name = name;
+        _app = app;
+    }
+
+    public string Name { get; }
+
+    public string Url { get; private set; } = "";
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public static async Task<TestOrigin> StartAsync(string name)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var origin = new TestOrigin(name, app);
+        app.Run(origin.HandleAsync);
+        await app.StartAsync();
+        origin.Url = app.Urls.Single() + "/";
+        return origin;
+    }
+
+    private Task HandleAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _requests);
+        context.Response.ContentType = "application/json";
+        context.Response.Headers["x-origin"] = Name;
+        var echo = new OriginEcho(
+            Name,
+            context.Request.Method,
+            context.Request.Path + context.Request.QueryString,
+            context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(echo));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>What a <see cref="TestOrigin"/> saw.</summary>
+internal sealed record OriginEcho(string Origin, string Method, string Path, Dictionary<string, string> Headers)
+{
+    public static async Task<OriginEcho> ReadAsync(HttpResponseMessage response) =>
+        JsonSerializer.Deserialize<OriginEcho>(await response.Content.ReadAsStringAsync())
+        ?? throw new InvalidOperationException("empty echo");
+}

@@ -1,0 +1,196 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Pipeline;
+
+/// <summary>Forwarding through real plugin DLLs, a real gateway and real origins.</summary>
+public sealed class PipelineMiddlewareTests : IAsyncLifetime
+{
+    private TestOrigin _d1 = null!;
+    private TestOrigin _d2 = null!;
+
+    public async Task InitializeAsync()
+    {
+        _d1 = await TestOrigin.StartAsync("d1");
+        _d2 = await TestOrigin.StartAsync("d2");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _d1.DisposeAsync();
+        await _d2.DisposeAsync();
+    }
+
+    private TestGatewayBuilder TwoRoutes() => TestGateway.Create()
+        .Route("a", "/a/{**rest}", "c")
+        .Route("b", "/b/{**rest}", "c")
+        .Cluster("c", _d1)
+        .TestPlugin("Probe");
+
+    [Fact]
+    public async Task Invoke_PluginBoundToRoute_RunsOnThatRouteOnly()
+    {
+        await using var gateway = await TwoRoutes()
+            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "routes": ["a"], "config": { "tag": "on-a" } } ] }""")
+            .StartAsync();
+
+        var onA = await OriginEcho.ReadAsync(await gateway.Proxy.GetAsync("a/x"));
+        var onB = await OriginEcho.ReadAsync(await gateway.Proxy.GetAsync("b/x"));
+
+        Assert.Equal("on-a", onA.Headers["x-order"]);
+        Assert.False(onB.Headers.ContainsKey("x-order"));
+    }
+
+    [Fact]
+    public async Task Invoke_SeveralStages_RunInFileOrderAndUnwindInReverse()
+    {
+        await using var gateway = await TwoRoutes()
+            .Pipeline("""
+                { "pipeline": [
+                  { "plugin": "Probe", "config": { "tag": "first" } },
+                  { "plugin": "Probe", "routes": ["a"], "config": { "tag": "second" } },
+                  { "plugin": "Probe", "enabled": false, "config": { "tag": "skipped" } },
+                  { "plugin": "Probe", "config": { "tag": "third" } }
+                ] }
+                """)
+            .StartAsync();
+
+        using var response = await gateway.Proxy.GetAsync("a/x");
+        var echo = await OriginEcho.ReadAsync(response);
+        using var onB = await gateway.Proxy.GetAsync("b/x");
+
+        Assert.Equal("first,second,third", echo.Headers["x-order"]);
+        Assert.Equal("third,second,first", response.Headers.GetValues("x-order-out").Single());
+        Assert.Equal("first,third", (await OriginEcho.ReadAsync(onB)).Headers["x-order"]);
+    }
+
+    [Fact]
+    public async Task Invoke_PluginAnswersWithoutNext_OriginIsNeverCalled()
+    {
+        await using var gateway = await TwoRoutes()
+            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "config": { "tag": "gate", "respond": 418 } } ] }""")
+            .StartAsync();
+
+        using var response = await gateway.Proxy.GetAsync("a/x");
+
+        Assert.Equal((HttpStatusCode)418, response.StatusCode);
+        Assert.Equal("probe:gate", await response.Content.ReadAsStringAsync());
+        Assert.Equal("a", response.Headers.GetValues("x-route").Single());
+        Assert.Equal(0, _d1.Requests);
+    }
+
+    [Fact]
+    public async Task Invoke_PluginChoosesDestination_RequestGoesThere()
+    {
+        await using var gateway = await TestGateway.Create()
+            .Route("a", "/a/{**rest}", "c")
+            .Cluster("c", _d1, _d2)
+            .TestPlugin("Probe")
+            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "config": { "tag": "pin", "choose": "d2" } } ] }""")
+            .StartAsync();
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await gateway.Proxy.GetAsync("a/x");
+            Assert.Equal("d2", (await OriginEcho.ReadAsync(response)).Origin);
+            Assert.Equal("d2", response.Headers.GetValues("x-candidates").Single());
+        }
+        Assert.Equal(0, _d1.Requests);
+        Assert.Equal(20, _d2.Requests);
+    }
+
+    [Fact]
+    public async Task Invoke_PluginNarrowsByMetadata_BalancingPicksOnlyAmongTheRest()
+    {
+        await using var gateway = await TestGateway.Create()
+            .Route("a", "/a/{**rest}", "c")
+            .Cluster("c", (_d1, "blue"), (_d2, "green"))
+            .TestPlugin("Probe")
+            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "config": { "tag": "ab", "group": "green" } } ] }""")
+            .StartAsync();
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await gateway.Proxy.GetAsync("a/x");
+            Assert.Equal("d2", (await OriginEcho.ReadAsync(response)).Origin);
+        }
+        Assert.Equal(0, _d1.Requests);
+    }
+
+    [Fact]
+    public async Task Invoke_NoDestinationLeft_Answers503Problem()
+    {
+        await using var gateway = await TwoRoutes()
+            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "config": { "tag": "ab", "group": "nobody" } } ] }""")
+            .StartAsync();
+
+        using var response = await gateway.Proxy.GetAsync("a/x");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, _d1.Requests);
+    }
+
+    [Fact]
+    public async Task Invoke_VarsSetByOneStage_AreSeenByLaterStages()
+    {
+        await using var gateway = await TwoRoutes()
+            .Pipeline("""
+                { "pipeline": [
+                  { "plugin": "Probe", "config": { "tag": "user", "setVar": "alice" } },
+                  { "plugin": "Probe", "config": { "tag": "reader", "echoVar": "user" } }
+                ] }
+                """)
+            .StartAsync();
+
+        using var response = await gateway.Proxy.GetAsync("a/x");
+
+        Assert.Equal("alice", response.Headers.GetValues("x-var").Single());
+    }
+
+    [Theory]
+    [InlineData("throwOnRequest")]
+    [InlineData("throwOnResponse")]
+    public async Task Invoke_PluginThrows_FailsThatRequestWithProblemAndKeepsServing(string where)
+    {
+        await using var gateway = await TwoRoutes()
+            .Pipeline($$"""{ "pipeline": [ { "plugin": "Probe", "routes": ["a"], "config": { "tag": "boom", "{{where}}": true } } ] }""")
+            .StartAsync();
+
+        using var failed = await gateway.Proxy.GetAsync("a/x");
+        var body = await failed.Content.ReadAsStringAsync();
+        using var next = await gateway.Proxy.GetAsync("b/x");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal("application/problem+json", failed.Content.Headers.ContentType?.MediaType);
+        var problem = JsonNode.Parse(body)!;
+        Assert.Equal(500, (int)problem["status"]!);
+        Assert.False(string.IsNullOrEmpty((string?)problem["traceId"]));
+        Assert.DoesNotContain("boom", body);
+        Assert.DoesNotContain("d1", body);
+        Assert.False(failed.Headers.Contains("x-origin"), "the upstream's headers must not reach the client");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        Assert.Contains(gateway.Logs.Lines, line => line.EventId == EventIds.StageFailed && line.Message.Contains("plugin \"Probe\"", StringComparison.Ordinal));
+
+        var pipeline = JsonNode.Parse(await gateway.Admin.GetStringAsync("admin/pipeline"))!;
+        Assert.Equal(1, (long)pipeline["entries"]![0]!["errors"]!);
+    }
+
+    [Fact]
+    public async Task Invoke_UpstreamDown_Answers502Problem()
+    {
+        var gone = await TestOrigin.StartAsync("gone");
+        var url = gone.Url;
+        await gone.DisposeAsync();
+        await using var gateway = await TestGateway.Create()
+            .Route("a", "/a/{**rest}", "c")
+            .Cluster("c", gone)
+            .StartAsync();
+
+        using var response = await gateway.Proxy.GetAsync("a/x");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}
