@@ -42,7 +42,7 @@ internal sealed partial class AdminKey
 
     private static partial class Log
     {
-        [LoggerMessage(EventIds.AdminKeyGenerated, LogLevel.Warning, "No Gateway:Admin:ApiKey is configured; the admin API key for this run is {ApiKey}. Set Gateway__Admin__ApiKey to choose one.")]
+        [LoggerMessage(EventIds.AdminKeyGenerated, LogLevel.Warning, "No Gateway:Admin:ApiKey is configured (set Gateway__Admin__ApiKey to choose one); the admin API key for this run is {ApiKey}")]
         public static partial void Generated(ILogger logger, string apiKey);
     }
 }

@@ -13,8 +13,8 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
     /// <summary>The snapshot new requests get; null only before the first load.</summary>
     public PipelineSnapshot? Current => Volatile.Read(ref _current);
 
-    /// <summary>The latest retired snapshot's unloading, for callers that must know it has finished.</summary>
-    public Task LastRetirement { get; private set; } = Task.CompletedTask;
+    /// <summary>Completes when every snapshot retired so far has drained and unloaded.</summary>
+    public Task Retirements { get; private set; } = Task.CompletedTask;
 
     /// <summary>Takes a reference on the current snapshot, retrying if a swap retires it in between.</summary>
     public PipelineSnapshot Acquire()
@@ -29,13 +29,13 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
         }
     }
 
-    /// <summary>Makes <paramref name="next"/> current and retires the previous snapshot.</summary>
+    /// <summary>Makes <paramref name="next"/> current and retires the previous snapshot. Callers serialize swaps.</summary>
     public void Swap(PipelineSnapshot next)
     {
         var previous = Interlocked.Exchange(ref _current, next);
         if (previous is not null)
         {
-            LastRetirement = RetireAsync(previous);
+            Retirements = Task.WhenAll(Retirements, RetireAsync(previous));
         }
     }
 
