@@ -1,0 +1,29 @@
+using System.Text.Json;
+
+namespace Gateway.Demo;
+
+/// <summary>Small upstreams for the demo: each answers with its name and the request it received.</summary>
+internal static class DemoOrigins
+{
+    public static async Task<WebApplication> StartAsync(string name, string url)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(url);
+        var app = builder.Build();
+        app.Run(context =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.Headers["x-origin"] = name;
+            return context.Response.WriteAsync(JsonSerializer.Serialize(new
+            {
+                origin = name,
+                method = context.Request.Method,
+                path = context.Request.Path.Value + context.Request.QueryString,
+                headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString()),
+            }) + "\n");
+        });
+        await app.StartAsync();
+        return app;
+    }
+}

@@ -1,0 +1,57 @@
+using Gateway.Demo;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
+
+// The repository root: plugins.json, plugins/ and scripts/ are served from there, whatever the working directory.
+var root = AppContext.BaseDirectory;
+while (!File.Exists(Path.Combine(root, "Gateway.sln")))
+{
+    root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Run the demo from the repository (Gateway.sln not found).");
+}
+
+var origins = new[]
+{
+    await DemoOrigins.StartAsync("api-1", "http://127.0.0.1:5101"),
+    await DemoOrigins.StartAsync("api-2", "http://127.0.0.1:5102"),
+    await DemoOrigins.StartAsync("web-1", "http://127.0.0.1:5103"),
+};
+
+var builder = WebApplication.CreateBuilder(args);
+// The demo's routes and clusters, below anything the user passes (appsettings.json, environment, command line).
+builder.Configuration.Sources.Insert(0, new JsonConfigurationSource
+{
+    FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+    Path = "demo.json",
+    Optional = false,
+});
+builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["Gateway:PipelineFile"] = Path.Combine(root, "plugins.json"),
+    ["Gateway:PluginsPath"] = Path.Combine(root, "plugins"),
+    ["Gateway:ScriptsPath"] = Path.Combine(root, "scripts"),
+});
+builder.AddGateway();
+
+var app = builder.Build();
+app.UseGateway();
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var proxy = app.Configuration["Kestrel:Endpoints:Proxy:Url"];
+    var admin = app.Configuration["Kestrel:Endpoints:Admin:Url"];
+    var key = app.Configuration["Gateway:Admin:ApiKey"];
+    Console.WriteLine($"""
+
+        Gateway demo: proxy {proxy}, admin {admin}, origins api-1 :5101, api-2 :5102, web-1 :5103
+          curl -i {proxy}/api/hello                   # round-robin over api-1 / api-2 (see x-origin); HeaderRewrite adds x-gateway
+          curl -i {proxy}/anything                    # route "web"
+          curl -s -H "Authorization: Bearer {key}" {admin}/admin/pipeline
+          curl -s -X POST -H "Authorization: Bearer {key}" {admin}/admin/reload    # after editing {Path.Combine(root, "plugins.json")}
+          curl -s {admin}/healthz
+        Ctrl+C stops it.
+        """);
+});
+await app.RunAsync();
+foreach (var origin in origins)
+{
+    await origin.DisposeAsync();
+}
