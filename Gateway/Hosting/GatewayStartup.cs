@@ -6,9 +6,9 @@ namespace Gateway.Hosting;
 /// <summary>
 /// Loads the first pipeline before Kestrel starts listening, so no request ever meets an unloaded gateway. A pipeline
 /// that cannot load fails the start: serving without the configured auth would be worse than not serving.
-/// Once Kestrel is up, the two listeners are checked.
+/// Once Kestrel is up, the two listeners are checked; once it has stopped, the plugins are disposed.
 /// </summary>
-internal sealed class GatewayStartup(PipelineReloader reloader, GatewayListeners listeners, AdminKey adminKey) : IHostedLifecycleService
+internal sealed class GatewayStartup(PipelineReloader reloader, PipelineHolder holder, GatewayListeners listeners, AdminKey adminKey) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -33,5 +33,6 @@ internal sealed class GatewayStartup(PipelineReloader reloader, GatewayListeners
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Once the server has stopped taking requests, plugins are disposed and unloaded like at any reload.</summary>
+    public Task StoppedAsync(CancellationToken cancellationToken) => holder.RetireAllAsync().WaitAsync(cancellationToken);
 }

@@ -39,6 +39,17 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
         }
     }
 
+    /// <summary>Retires the current snapshot without a successor, when the gateway stops.</summary>
+    /// <returns>Completes when every retired snapshot has drained and unloaded.</returns>
+    public Task RetireAllAsync()
+    {
+        if (Interlocked.Exchange(ref _current, null) is { } previous)
+        {
+            Retirements = Task.WhenAll(Retirements, RetireAsync(previous));
+        }
+        return Retirements;
+    }
+
     private async Task RetireAsync(PipelineSnapshot snapshot)
     {
         snapshot.Release();

@@ -11,13 +11,15 @@ using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Benchmarks;
 
 /// <summary>
-/// The in-process cost of the pipeline runner per request: the middleware YARP calls, with a terminal that completes
-/// at once (the upstream's cost is not the runner's). With no stage it must allocate nothing; with five no-op
-/// plugins it shows what the runner adds per stage.
+/// The in-process cost of the pipeline runner per request: the middleware YARP calls, with a stand-in for YARP's
+/// forwarding. <see cref="Upstream"/> <c>Sync</c>: forwarding completes at once (the floor; with no stage this path
+/// must allocate nothing). <c>Async</c>: forwarding yields once, as a real upstream call does, then runs the response
+/// transform that holds the headers for the stages — the path every proxied request takes.
 /// </summary>
 [MemoryDiagnoser]
 public class PipelineRunnerBenchmarks
@@ -25,8 +27,17 @@ public class PipelineRunnerBenchmarks
     private PipelineMiddleware _middleware = null!;
     private DefaultHttpContext _context = null!;
 
-    [Params(0, 5)]
+    public enum UpstreamKind
+    {
+        Sync,
+        Async,
+    }
+
+    [Params(0, 1, 5)]
     public int NoOpPlugins { get; set; }
+
+    [Params(UpstreamKind.Sync, UpstreamKind.Async)]
+    public UpstreamKind Upstream { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -41,7 +52,7 @@ public class PipelineRunnerBenchmarks
         holder.Swap(new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, []));
 
         _middleware = new PipelineMiddleware(
-            static _ => Task.CompletedTask,
+            Upstream == UpstreamKind.Sync ? static _ => Task.CompletedTask : ForwardLikeYarpAsync,
             holder,
             new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()),
             NullLogger<PipelineMiddleware>.Instance);
@@ -60,6 +71,12 @@ public class PipelineRunnerBenchmarks
 
     [Benchmark]
     public Task RunPipeline() => _middleware.InvokeAsync(_context);
+
+    private static async Task ForwardLikeYarpAsync(HttpContext context)
+    {
+        await Task.Yield();
+        await ProxyRequestContext.HoldResponseAsync(new ResponseTransformContext { HttpContext = context, ProxyResponse = null, HeadersCopied = true });
+    }
 
     private sealed class NoOpPlugin : IGatewayPlugin
     {

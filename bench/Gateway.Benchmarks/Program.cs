@@ -1,4 +1,4 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- --filter '*'   (see bench/README.md)
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(Gateway.Benchmarks.PipelineRunnerBenchmarks).Assembly).Run(args);

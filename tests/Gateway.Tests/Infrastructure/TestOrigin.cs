@@ -13,6 +13,8 @@ namespace Gateway.Tests.Infrastructure;
 internal sealed class TestOrigin : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _requests;
 
     private TestOrigin(string name, WebApplication app)
@@ -40,9 +42,20 @@ internal sealed class TestOrigin : IAsyncDisposable
         return origin;
     }
 
-    private Task HandleAsync(HttpContext context)
+    /// <summary>Completes when a request to a path under <c>/hold</c> has arrived and is waiting.</summary>
+    public Task Holding => _holding.Task;
+
+    /// <summary>Lets every request under <c>/hold</c> complete.</summary>
+    public void Release() => _held.TrySetResult();
+
+    private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        if (context.Request.Path.StartsWithSegments("/hold"))
+        {
+            _holding.TrySetResult();
+            await _held.Task;
+        }
         context.Response.ContentType = "application/json";
         context.Response.Headers["x-origin"] = Name;
         var echo = new OriginEcho(
@@ -50,7 +63,7 @@ internal sealed class TestOrigin : IAsyncDisposable
             context.Request.Method,
             context.Request.Path + context.Request.QueryString,
             context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()));
-        return context.Response.WriteAsync(JsonSerializer.Serialize(echo));
+        await context.Response.WriteAsync(JsonSerializer.Serialize(echo));
     }
 
     public async ValueTask DisposeAsync()

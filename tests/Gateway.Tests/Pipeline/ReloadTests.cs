@@ -77,6 +77,29 @@ public sealed class ReloadTests : IAsyncLifetime
         Assert.Equal("2", after.Headers.GetValues("x-plugin-version").Single());
     }
 
+    [Fact]
+    public async Task Reload_WithARequestInFlight_ItFinishesOnTheOldVersionWhichUnloadsAfterIt()
+    {
+        await using var gateway = await Gateway()
+            .TestPlugin("Versioned", "VersionedV1")
+            .Pipeline("""{ "pipeline": [ { "plugin": "Versioned" } ] }""")
+            .StartAsync();
+        var inFlight = gateway.Proxy.GetAsync("hold/slow");
+        await _origin.Holding;
+
+        gateway.InstallPlugin("Versioned", Path.Combine(RepoPaths.TestPlugins, "VersionedV2"));
+        await gateway.ReloadOkAsync();
+        using var fresh = await gateway.Proxy.GetAsync("x");
+        var retiredBeforeRelease = gateway.Holder.Retirements.IsCompleted;
+        _origin.Release();
+        using var old = await inFlight;
+        await gateway.Holder.Retirements;
+
+        Assert.Equal("2", fresh.Headers.GetValues("x-plugin-version").Single());
+        Assert.Equal("1", old.Headers.GetValues("x-plugin-version").Single());
+        Assert.False(retiredBeforeRelease, "the old pipeline unloaded while a request was still running on it");
+    }
+
     [Theory]
     [InlineData("Versioned", "VersionedV1")]
     [InlineData("JsonUserNew", "JsonUserNew")]
