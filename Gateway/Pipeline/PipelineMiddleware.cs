@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gateway.Errors;
+using Microsoft.Extensions.ObjectPool;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Pipeline;
@@ -15,6 +16,8 @@ internal sealed partial class PipelineMiddleware
     private readonly PipelineHolder _holder;
     private readonly GatewayProblems _problems;
     private readonly ILogger<PipelineMiddleware> _logger;
+    // Retains enough contexts for a busy proxy's concurrent requests; each is a few hundred bytes.
+    private readonly ObjectPool<ProxyRequestContext> _contexts = new DefaultObjectPool<ProxyRequestContext>(new ContextPolicy(), maximumRetained: 1024);
 
     public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, GatewayProblems problems, ILogger<PipelineMiddleware> logger)
     {
@@ -55,7 +58,8 @@ internal sealed partial class PipelineMiddleware
 
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot)
     {
-        var request = new ProxyRequestContext(context, proxy, _next);
+        var request = _contexts.Get();
+        request.Initialize(context, proxy, _next);
         context.Features.Set(request);
         try
         {
@@ -98,7 +102,19 @@ internal sealed partial class PipelineMiddleware
         finally
         {
             context.Features.Set<ProxyRequestContext>(null);
+            _contexts.Return(request);
             snapshot.Release();
+        }
+    }
+
+    private sealed class ContextPolicy : PooledObjectPolicy<ProxyRequestContext>
+    {
+        public override ProxyRequestContext Create() => new();
+
+        public override bool Return(ProxyRequestContext context)
+        {
+            context.Reset();
+            return true;
         }
     }
 

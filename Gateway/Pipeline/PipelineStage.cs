@@ -5,7 +5,8 @@ namespace Gateway.Pipeline;
 
 /// <summary>
 /// A live entry of a pipeline snapshot: the plugin instance, what it was loaded from, and its counters.
-/// Invoking it times the plugin's own work (its time minus the time spent in <c>next</c>).
+/// Invoking it counts the call and, on sampled requests, times the plugin's own work (its time minus the time spent
+/// in <c>next</c>).
 /// </summary>
 internal sealed class PipelineStage
 {
@@ -34,8 +35,12 @@ internal sealed class PipelineStage
     private ValueTask InvokeAsync(ProxyRequestContext context, PluginDelegate next)
     {
         var plugin = _plugin ?? throw new ObjectDisposedException(Entry.DisplayName);
-        context.InnerTicks = 0;
-        var start = Stopwatch.GetTimestamp();
+        var start = 0L;
+        if (context.IsTimed)
+        {
+            context.InnerTicks = 0;
+            start = Stopwatch.GetTimestamp();
+        }
         ValueTask pending;
         try
         {
@@ -43,14 +48,14 @@ internal sealed class PipelineStage
         }
         catch (Exception ex)
         {
-            Fail(context, start, ex);
+            Complete(context, start, ex);
             throw;
         }
 
         if (pending.IsCompletedSuccessfully)
         {
             pending.GetAwaiter().GetResult();
-            Complete(context, start);
+            Complete(context, start, exception: null);
             return default;
         }
         return AwaitAsync(pending, context, start);
@@ -64,30 +69,27 @@ internal sealed class PipelineStage
         }
         catch (Exception ex)
         {
-            Fail(context, start, ex);
+            Complete(context, start, ex);
             throw;
         }
-        Complete(context, start);
+        Complete(context, start, exception: null);
     }
 
-    private void Complete(ProxyRequestContext context, long start)
+    private void Complete(ProxyRequestContext context, long start, Exception? exception)
     {
-        var elapsed = Stopwatch.GetTimestamp() - start;
-        Counters.Record(elapsed - context.InnerTicks, failed: false);
-        context.InnerTicks = elapsed;
-    }
-
-    private void Fail(ProxyRequestContext context, long start, Exception exception)
-    {
-        var elapsed = Stopwatch.GetTimestamp() - start;
         // The error counts against the stage it started in, not every stage it passes through on the way out.
-        var origin = context.Fault is null;
+        var origin = exception is not null && context.Fault is null;
         if (origin)
         {
-            context.Fault = new StageFault(this, exception);
+            context.Fault = new StageFault(this, exception!);
         }
-        Counters.Record(elapsed - context.InnerTicks, failed: origin);
-        context.InnerTicks = elapsed;
+        Counters.Record(failed: origin);
+        if (context.IsTimed)
+        {
+            var elapsed = Stopwatch.GetTimestamp() - start;
+            Counters.RecordTime(elapsed - context.InnerTicks);
+            context.InnerTicks = elapsed;
+        }
     }
 
     /// <summary>Disposes the plugin instance after its last request, and drops it so its context can unload.</summary>

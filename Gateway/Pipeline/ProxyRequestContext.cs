@@ -13,27 +13,57 @@ namespace Gateway.Pipeline;
 /// The pipeline's terminal <c>next</c> starts YARP's forwarding and completes when the upstream's status and headers
 /// have been copied to the response, inside YARP's response transform (<see cref="HoldResponseAsync"/>). The transform
 /// then waits until the stages have unwound (<see cref="ReleaseResponse"/>) before YARP streams the body.
+/// Contexts are pooled, like ASP.NET Core's own <c>HttpContext</c>: a plugin must not keep one past its request.
 /// </remarks>
 internal sealed class ProxyRequestContext : PluginContext
 {
     /// <summary>The end of every chain: forward, and come back when the upstream's headers are in.</summary>
     public static readonly PluginDelegate Terminal = static context => ((ProxyRequestContext)context).ForwardAsync();
 
-    private readonly IReverseProxyFeature _proxy;
-    private readonly RequestDelegate _forward;
+    private readonly RequestSignal _headersReady = new();
+    private readonly RequestSignal _released = new();
+    private IReverseProxyFeature _proxy = null!;
+    private RequestDelegate _forward = null!;
     private Dictionary<string, object?>? _vars;
     private UpstreamDestination[]? _destinations;
-    private TaskCompletionSource? _headersReady;
-    private TaskCompletionSource? _released;
+    private volatile bool _forwardingStarted;
+    private uint _served;
 
-    public ProxyRequestContext(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward)
+    public override HttpContext HttpContext => _httpContext;
+
+    private HttpContext _httpContext = null!;
+
+    /// <summary>Binds a pooled context to a request.</summary>
+    public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward)
     {
-        HttpContext = httpContext;
+        _httpContext = httpContext;
         _proxy = proxy;
         _forward = forward;
+        // Every 8th request of each pooled context is timed, its first one included.
+        IsTimed = (_served++ & (TimingSampleInterval - 1)) == 0;
     }
 
-    public override HttpContext HttpContext { get; }
+    /// <summary>One request in this many has its stages timed.</summary>
+    public const int TimingSampleInterval = 8;
+
+    /// <summary>Whether this request's stages read the clock.</summary>
+    internal bool IsTimed { get; private set; }
+
+    /// <summary>Clears every trace of the request before the context goes back to the pool.</summary>
+    public void Reset()
+    {
+        _httpContext = null!;
+        _proxy = null!;
+        _forward = null!;
+        _vars?.Clear();
+        _destinations = null;
+        _headersReady.Reset();
+        _released.Reset();
+        InnerTicks = 0;
+        Fault = null;
+        Forwarding = null;
+        _forwardingStarted = false;
+    }
 
     public override string RouteId => _proxy.Route.Config.RouteId;
 
@@ -87,18 +117,21 @@ internal sealed class ProxyRequestContext : PluginContext
 
     private async ValueTask ForwardAsync()
     {
-        if (Forwarding is not null)
+        if (_forwardingStarted)
         {
             throw new InvalidOperationException("A pipeline stage called next more than once.");
         }
-        var start = Stopwatch.GetTimestamp();
+        // Set before YARP starts: its response transform may run on another thread before Forwarding is assigned.
+        _forwardingStarted = true;
+        var start = IsTimed ? Stopwatch.GetTimestamp() : 0;
         // Continuations run inline: the stages unwind on the forwarder's thread, and by the time the transform
         // waits for them they are usually done, so the common case costs no thread hop.
-        _headersReady = new TaskCompletionSource();
-        _released = new TaskCompletionSource();
         Forwarding = ForwardAndSignalAsync();
-        await _headersReady.Task.ConfigureAwait(false);
-        InnerTicks = Stopwatch.GetTimestamp() - start;
+        await _headersReady.WaitAsync().ConfigureAwait(false);
+        if (IsTimed)
+        {
+            InnerTicks = Stopwatch.GetTimestamp() - start;
+        }
     }
 
     private async Task ForwardAndSignalAsync()
@@ -110,34 +143,33 @@ internal sealed class ProxyRequestContext : PluginContext
         finally
         {
             // No response transform ran (an error status, no destination): the stages see what YARP set.
-            _headersReady!.TrySetResult();
+            _headersReady.Set();
         }
     }
 
     /// <summary>Lets YARP stream the body: the stages are done with the headers.</summary>
-    internal void ReleaseResponse() => _released?.TrySetResult();
+    internal void ReleaseResponse() => _released.Set();
 
     /// <summary>YARP's response transform for every route; a no-op for requests the pipeline does not hold.</summary>
     internal static ValueTask HoldResponseAsync(ResponseTransformContext transform) =>
-        transform.HttpContext.Features.Get<ProxyRequestContext>() is { _headersReady: not null } request
+        transform.HttpContext.Features.Get<ProxyRequestContext>() is { _forwardingStarted: true } request
             ? request.HoldResponseCoreAsync(transform)
             : default;
 
     private ValueTask HoldResponseCoreAsync(ResponseTransformContext transform)
     {
-        _headersReady!.TrySetResult();
-        var released = _released!.Task;
-        if (released.IsCompleted)
+        _headersReady.Set();
+        if (_released.IsSet)
         {
             SuppressBodyIfFaulted(transform);
             return default;
         }
-        return WaitForReleaseAsync(released, transform);
+        return WaitForReleaseAsync(transform);
     }
 
-    private async ValueTask WaitForReleaseAsync(Task released, ResponseTransformContext transform)
+    private async ValueTask WaitForReleaseAsync(ResponseTransformContext transform)
     {
-        await released.ConfigureAwait(false);
+        await _released.WaitAsync().ConfigureAwait(false);
         SuppressBodyIfFaulted(transform);
     }
 
