@@ -17,21 +17,21 @@ namespace Gateway.Pipeline;
 /// </remarks>
 internal sealed class ProxyRequestContext : PluginContext
 {
+    /// <summary>One request in this many has its stages timed.</summary>
+    public const int TimingSampleInterval = 8;
+
     /// <summary>The end of every chain: forward, and come back when the upstream's headers are in.</summary>
     public static readonly PluginDelegate Terminal = static context => ((ProxyRequestContext)context).ForwardAsync();
 
     private readonly RequestSignal _headersReady = new();
     private readonly RequestSignal _released = new();
+    private HttpContext _httpContext = null!;
     private IReverseProxyFeature _proxy = null!;
     private RequestDelegate _forward = null!;
     private Dictionary<string, object?>? _vars;
     private UpstreamDestination[]? _destinations;
     private volatile bool _forwardingStarted;
     private uint _served;
-
-    public override HttpContext HttpContext => _httpContext;
-
-    private HttpContext _httpContext = null!;
 
     /// <summary>Binds a pooled context to a request.</summary>
     public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward)
@@ -42,12 +42,6 @@ internal sealed class ProxyRequestContext : PluginContext
         // Every 8th request of each pooled context is timed, its first one included.
         IsTimed = (_served++ & (TimingSampleInterval - 1)) == 0;
     }
-
-    /// <summary>One request in this many has its stages timed.</summary>
-    public const int TimingSampleInterval = 8;
-
-    /// <summary>Whether this request's stages read the clock.</summary>
-    internal bool IsTimed { get; private set; }
 
     /// <summary>Clears every trace of the request before the context goes back to the pool.</summary>
     public void Reset()
@@ -65,6 +59,8 @@ internal sealed class ProxyRequestContext : PluginContext
         _forwardingStarted = false;
     }
 
+    public override HttpContext HttpContext => _httpContext;
+
     public override string RouteId => _proxy.Route.Config.RouteId;
 
     public override string ClusterId => _proxy.Cluster?.Config.ClusterId ?? string.Empty;
@@ -72,6 +68,9 @@ internal sealed class ProxyRequestContext : PluginContext
     public override IDictionary<string, object?> Vars => _vars ??= new Dictionary<string, object?>(StringComparer.Ordinal);
 
     public override IReadOnlyList<UpstreamDestination> Destinations => _destinations ??= UpstreamDestinations.Describe(_proxy.AvailableDestinations);
+
+    /// <summary>Whether this request's stages read the clock.</summary>
+    internal bool IsTimed { get; private set; }
 
     /// <summary>Time the stage after the running one took, set by each stage and the terminal as they finish.</summary>
     internal long InnerTicks { get; set; }
