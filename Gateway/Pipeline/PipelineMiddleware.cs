@@ -85,6 +85,7 @@ internal sealed partial class PipelineMiddleware
 
             if (request.Forwarding is { } forwarding)
             {
+                await request.WaitForForwardingAsync().ConfigureAwait(false);
                 await forwarding.ConfigureAwait(false);
             }
             if (request.Fault is not null)

@@ -25,13 +25,18 @@ internal sealed class ProxyRequestContext : PluginContext
 
     private readonly RequestSignal _headersReady = new();
     private readonly RequestSignal _released = new();
+    private readonly RequestSignal _forwardingDone = new();
+    private readonly Action _onForwardingCompleted;
     private HttpContext _httpContext = null!;
     private IReverseProxyFeature _proxy = null!;
     private RequestDelegate _forward = null!;
     private Dictionary<string, object?>? _vars;
     private UpstreamDestination[]? _destinations;
     private volatile bool _forwardingStarted;
+    private long _forwardingStart;
     private uint _served;
+
+    public ProxyRequestContext() => _onForwardingCompleted = OnForwardingCompleted;
 
     /// <summary>Binds a pooled context to a request.</summary>
     public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward)
@@ -53,6 +58,7 @@ internal sealed class ProxyRequestContext : PluginContext
         _destinations = null;
         _headersReady.Reset();
         _released.Reset();
+        _forwardingDone.Reset();
         InnerTicks = 0;
         Fault = null;
         Forwarding = null;
@@ -114,7 +120,7 @@ internal sealed class ProxyRequestContext : PluginContext
         return false;
     }
 
-    private async ValueTask ForwardAsync()
+    private ValueTask ForwardAsync()
     {
         if (_forwardingStarted)
         {
@@ -122,29 +128,46 @@ internal sealed class ProxyRequestContext : PluginContext
         }
         // Set before YARP starts: its response transform may run on another thread before Forwarding is assigned.
         _forwardingStarted = true;
-        var start = IsTimed ? Stopwatch.GetTimestamp() : 0;
+        _forwardingStart = IsTimed ? Stopwatch.GetTimestamp() : 0;
+        var forwarding = _forward(_httpContext);
+        Forwarding = forwarding;
+        if (forwarding.IsCompleted)
+        {
+            OnForwardingCompleted();
+        }
+        else
+        {
+            // A cached delegate and signals instead of async wrappers: the held path allocates no state machines.
+            forwarding.GetAwaiter().UnsafeOnCompleted(_onForwardingCompleted);
+        }
         // Continuations run inline: the stages unwind on the forwarder's thread, and by the time the transform
         // waits for them they are usually done, so the common case costs no thread hop.
-        Forwarding = ForwardAndSignalAsync();
-        await _headersReady.WaitAsync().ConfigureAwait(false);
-        if (IsTimed)
-        {
-            InnerTicks = Stopwatch.GetTimestamp() - start;
-        }
+        return _headersReady.WaitAsync();
     }
 
-    private async Task ForwardAndSignalAsync()
+    private void SignalHeadersReady()
     {
-        try
+        // The transform signals first when a response came; forwarding's completion is the fallback. They never overlap.
+        if (_headersReady.IsSet)
         {
-            await _forward(HttpContext).ConfigureAwait(false);
+            return;
         }
-        finally
+        if (IsTimed)
         {
-            // No response transform ran (an error status, no destination): the stages see what YARP set.
-            _headersReady.Set();
+            InnerTicks = Stopwatch.GetTimestamp() - _forwardingStart;
         }
+        _headersReady.Set();
     }
+
+    private void OnForwardingCompleted()
+    {
+        // No response transform ran (an error status, no destination): the stages see what YARP set.
+        SignalHeadersReady();
+        _forwardingDone.Set();
+    }
+
+    /// <summary>Completes when YARP's forwarding has, body included; then <see cref="Forwarding"/> holds its outcome.</summary>
+    internal ValueTask WaitForForwardingAsync() => _forwardingDone.WaitAsync();
 
     /// <summary>Lets YARP stream the body: the stages are done with the headers.</summary>
     internal void ReleaseResponse() => _released.Set();
@@ -157,7 +180,7 @@ internal sealed class ProxyRequestContext : PluginContext
 
     private ValueTask HoldResponseCoreAsync(ResponseTransformContext transform)
     {
-        _headersReady.Set();
+        SignalHeadersReady();
         if (_released.IsSet)
         {
             SuppressBodyIfFaulted(transform);
