@@ -9,15 +9,14 @@ namespace Gateway.Loading;
 /// One version of one plugin, loaded into its own collectible load context. It lives exactly as long as the
 /// pipeline snapshots that use it; disposing it purges the framework's caches and unloads the context.
 /// </summary>
-internal sealed class LoadedPluginAssembly : IDisposable
+internal sealed class LoadedPluginAssembly
 {
     private PluginLoader? _loader;
     private ConstructorInfo? _constructor;
 
-    public LoadedPluginAssembly(string name, string path, PluginLoader loader, Assembly assembly, ConstructorInfo constructor)
+    public LoadedPluginAssembly(string name, PluginLoader loader, Assembly assembly, ConstructorInfo constructor)
     {
         Name = name;
-        Path = path;
         _loader = loader;
         _constructor = constructor;
         Version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
@@ -27,8 +26,6 @@ internal sealed class LoadedPluginAssembly : IDisposable
     }
 
     public string Name { get; }
-
-    public string Path { get; }
 
     /// <summary>The assembly's informational version, or its assembly version.</summary>
     public string Version { get; }
@@ -72,6 +69,4 @@ internal sealed class LoadedPluginAssembly : IDisposable
         loader.Dispose();
         return failures;
     }
-
-    void IDisposable.Dispose() => Unload();
 }

@@ -36,7 +36,7 @@ internal static class PluginAssemblyLoader
         {
             var assembly = LoadMainAssembly(loader, path);
             var constructor = FindConstructor(assembly, path);
-            return new LoadedPluginAssembly(name, path, loader, assembly, constructor);
+            return new LoadedPluginAssembly(name, loader, assembly, constructor);
         }
         catch
         {
