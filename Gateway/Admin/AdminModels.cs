@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Gateway.Pipeline;
 
 namespace Gateway.Admin;
@@ -15,26 +16,37 @@ internal sealed record PipelineView(int Generation, DateTimeOffset LoadedAt, IRe
     }
 }
 
-/// <summary>One entry: what it is, where it runs, and what it has done in this generation.</summary>
+/// <summary>
+/// One entry: what it is, where it runs, and what it has done in this generation. A plugin has a version; a script
+/// has the hash of the file that is serving and a count of calls stopped by a sandbox bound (also counted in errors).
+/// </summary>
 internal sealed record StageView(
     int Index,
     string Kind,
     string Name,
-    string? Version,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Version,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Hash,
     IReadOnlyList<string>? Routes,
     bool Enabled,
     long Calls,
     long Errors,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Breaches,
     double TimeSpentMs)
 {
-    public static StageView From(PipelineEntry entry, PipelineStage? stage) => new(
-        entry.Index,
-        entry.Kind == StageKind.Plugin ? "plugin" : "script",
-        entry.Name,
-        stage?.Version,
-        entry.AllRoutes ? null : entry.Routes,
-        entry.Enabled,
-        stage?.Counters.Calls ?? 0,
-        stage?.Counters.Errors ?? 0,
-        stage?.Counters.TimeSpent.TotalMilliseconds ?? 0);
+    public static StageView From(PipelineEntry entry, PipelineStage? stage)
+    {
+        var isScript = entry.Kind == StageKind.Script;
+        return new(
+            entry.Index,
+            isScript ? "script" : "plugin",
+            entry.Name,
+            isScript ? null : stage?.Version,
+            isScript ? stage?.Version : null,
+            entry.AllRoutes ? null : entry.Routes,
+            entry.Enabled,
+            stage?.Counters.Calls ?? 0,
+            stage?.Counters.Errors ?? 0,
+            isScript ? stage?.Script?.Breaches ?? 0 : null,
+            stage?.Counters.TimeSpent.TotalMilliseconds ?? 0);
+    }
 }

@@ -3,6 +3,7 @@ using Gateway.Admin;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Pipeline;
+using Gateway.Scripting;
 using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Transforms;
@@ -22,6 +23,7 @@ public static class GatewayServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName));
+        services.AddOptions<ScriptOptions>().Bind(configuration.GetSection(ScriptOptions.SectionName));
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.SectionName));
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();

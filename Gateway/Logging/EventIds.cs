@@ -11,6 +11,11 @@ internal static class EventIds
     public const int PipelineRetired = 104;
     public const int StageFailed = 110;
 
+    // Scripts 3xx
+    public const int ScriptMessage = 300;
+    public const int ScriptWarmUpCallFailed = 301;
+    public const int ScriptBoundBreached = 302;
+
     // Admin 2xx
     public const int AdminKeyGenerated = 200;
     public const int AdminUnauthorized = 201;

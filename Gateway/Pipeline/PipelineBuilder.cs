@@ -1,25 +1,34 @@
 using System.Collections.Immutable;
 using Gateway.Loading;
 using Gateway.Plugins;
+using Gateway.Scripting;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// Builds a complete snapshot beside the serving one: loads each plugin assembly once, constructs each entry's
-/// plugin with its config, and either returns the whole snapshot or throws with every error and leaves nothing loaded.
+/// Builds a complete snapshot beside the serving one: loads each plugin assembly and compiles each script once,
+/// constructs each entry's plugin or warms its script with its config, and either returns the whole snapshot or
+/// throws with every error and leaves nothing loaded.
 /// </summary>
-internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory loggerFactory, TimeProvider time)
+internal sealed class PipelineBuilder(
+    IServiceProvider services,
+    ILoggerFactory loggerFactory,
+    IOptionsMonitor<ScriptOptions> scriptOptions,
+    TimeProvider time)
 {
     /// <param name="generation">The new snapshot's generation number.</param>
     /// <param name="entries">The validated entries of the pipeline file.</param>
     /// <param name="knownRoutes">The route ids of the proxy configuration; entries may name only these.</param>
-    /// <param name="pluginsPath">The plugin drop folder.</param>
+    /// <param name="locations">Where the pipeline file, plugins and scripts are.</param>
     /// <exception cref="PipelineDefinitionException">Any entry failed; nothing stays loaded.</exception>
-    public async Task<PipelineSnapshot> BuildAsync(int generation, ImmutableArray<PipelineEntry> entries, IReadOnlySet<string> knownRoutes, string pluginsPath)
+    public async Task<PipelineSnapshot> BuildAsync(int generation, ImmutableArray<PipelineEntry> entries, IReadOnlySet<string> knownRoutes, PipelineLocations locations)
     {
         var errors = new List<PipelineError>();
         var assemblies = new Dictionary<string, LoadedPluginAssembly>(StringComparer.Ordinal);
         var failedAssemblies = new Dictionary<string, string>(StringComparer.Ordinal);
+        var scripts = new ScriptCompilations(locations);
+        var currentScriptOptions = scriptOptions.CurrentValue;
         var stages = ImmutableArray.CreateBuilder<PipelineStage>();
 
         foreach (var entry in entries)
@@ -29,12 +38,10 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
             {
                 continue;
             }
-            if (entry.Kind == StageKind.Script)
-            {
-                errors.Add(new PipelineError(entry.DisplayName, $"{entry.Path}.script", "script stages are not available in this build of the gateway"));
-                continue;
-            }
-            if (CreateStage(entry, pluginsPath, assemblies, failedAssemblies, errors) is { } stage)
+            var stage = entry.Kind == StageKind.Script
+                ? CreateScriptStage(entry, scripts, currentScriptOptions, errors)
+                : CreateStage(entry, locations.PluginsPath, assemblies, failedAssemblies, errors);
+            if (stage is not null)
             {
                 stages.Add(stage);
             }
@@ -92,6 +99,21 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
             errors.Add(new PipelineError(entry.DisplayName, entry.Path, ex.Message));
         }
         return null;
+    }
+
+    private PipelineStage? CreateScriptStage(PipelineEntry entry, ScriptCompilations scripts, ScriptOptions options, List<PipelineError> errors)
+    {
+        try
+        {
+            var script = scripts.Compile(entry.Name);
+            var plugin = ScriptPlugin.Load(script, entry.Config, options, loggerFactory.CreateLogger("Gateway.Scripts"));
+            return new PipelineStage(entry, plugin, script.Hash);
+        }
+        catch (ScriptLoadException ex)
+        {
+            errors.Add(new PipelineError(entry.DisplayName, $"{entry.Path}.script", ex.Message));
+            return null;
+        }
     }
 
     private static void CheckRoutes(PipelineEntry entry, IReadOnlySet<string> knownRoutes, List<PipelineError> errors)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using Gateway.Errors;
 using Microsoft.Extensions.ObjectPool;
 using Yarp.ReverseProxy.Model;
@@ -94,6 +95,11 @@ internal sealed partial class PipelineMiddleware
                 {
                     await _problems.WriteStageFailedAsync(context).ConfigureAwait(false);
                 }
+            }
+            else if (request.DeferredBody is { } body)
+            {
+                context.Response.ContentLength = Encoding.UTF8.GetByteCount(body);
+                await context.Response.WriteAsync(body, Encoding.UTF8).ConfigureAwait(false);
             }
             else
             {

@@ -29,7 +29,8 @@ internal sealed partial class PipelineReloader(
             var pipelineFile = GatewayOptions.Resolve(current.PipelineFile);
 
             var entries = PipelineFileReader.ReadFile(pipelineFile, Environment.GetEnvironmentVariable);
-            var snapshot = await builder.BuildAsync(_generation + 1, entries, KnownRoutes(), GatewayOptions.Resolve(current.PluginsPath)).ConfigureAwait(false);
+            var locations = new PipelineLocations(pipelineFile, GatewayOptions.Resolve(current.PluginsPath), GatewayOptions.Resolve(current.ScriptsPath));
+            var snapshot = await builder.BuildAsync(_generation + 1, entries, KnownRoutes(), locations).ConfigureAwait(false);
             _generation = snapshot.Generation;
             holder.Swap(snapshot);
             Log.Loaded(logger, snapshot.Generation, snapshot.Stages.Length, pipelineFile);

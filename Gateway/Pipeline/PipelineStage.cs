@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gateway.Plugins;
+using Gateway.Scripting;
 
 namespace Gateway.Pipeline;
 
@@ -17,6 +18,7 @@ internal sealed class PipelineStage
         Entry = entry;
         _plugin = plugin;
         Version = version;
+        Script = plugin as ScriptPlugin;
     }
 
     public PipelineEntry Entry { get; }
@@ -25,6 +27,9 @@ internal sealed class PipelineStage
     public string Version { get; }
 
     public StageCounters Counters { get; } = new();
+
+    /// <summary>The script entry's runtime, for its hash and bound breaches; null for a C# plugin.</summary>
+    public ScriptPlugin? Script { get; }
 
     public bool AppliesTo(string routeId) =>
         Entry.AllRoutes || Entry.Routes.Contains(routeId, StringComparer.OrdinalIgnoreCase);

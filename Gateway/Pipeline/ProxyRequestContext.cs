@@ -62,6 +62,7 @@ internal sealed class ProxyRequestContext : PluginContext
         InnerTicks = 0;
         Fault = null;
         Forwarding = null;
+        DeferredBody = null;
         _forwardingStarted = false;
     }
 
@@ -83,6 +84,12 @@ internal sealed class ProxyRequestContext : PluginContext
 
     /// <summary>Where the request's exception started; null while none has.</summary>
     internal StageFault? Fault { get; set; }
+
+    /// <summary>
+    /// A body a stage answered with but left to the runner to write once the stages have unwound, so that stages
+    /// before it can still change the status and headers, as they can for an upstream's answer.
+    /// </summary>
+    internal string? DeferredBody { get; set; }
 
     /// <summary>YARP's forwarding, once the terminal has started it.</summary>
     internal Task? Forwarding { get; private set; }

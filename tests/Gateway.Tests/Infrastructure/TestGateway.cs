@@ -85,6 +85,9 @@ internal sealed class TestGateway : IAsyncDisposable
     /// <summary>Replaces plugins.json.</summary>
     public void WritePipeline(string json) => File.WriteAllText(Path.Combine(Directory, "plugins.json"), json);
 
+    /// <summary>Writes or replaces scripts/<paramref name="name"/>.</summary>
+    public void WriteScript(string name, string source) => File.WriteAllText(Path.Combine(Directory, "scripts", name), source);
+
     /// <summary>Copies a plugin build into plugins/<paramref name="name"/>/, replacing what was there.</summary>
     public void InstallPlugin(string name, string buildFolder) => TestGatewayBuilder.CopyPlugin(buildFolder, Path.Combine(PluginsPath, name));
 
@@ -94,7 +97,7 @@ internal sealed class TestGateway : IAsyncDisposable
     {
         using var response = await ReloadAsync();
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"reload failed: {(int)response.StatusCode} {body}");
+        Assert.True(response.IsSuccessStatusCode, $"reload failed: {(int)response.StatusCode} {body} {string.Join(Environment.NewLine, Logs.Lines.Where(line => line.Level >= LogLevel.Error).Select(line => line.Message + " " + line.Exception))}");
         return JsonNode.Parse(body)!;
     }
 

@@ -8,6 +8,7 @@ internal sealed class TestGatewayBuilder
     private readonly JsonObject _routes = [];
     private readonly JsonObject _clusters = [];
     private readonly List<(string Name, string Source)> _plugins = [];
+    private readonly List<(string Name, string Source)> _scripts = [];
     private readonly List<string> _args = [];
     private string _pipeline = """{ "pipeline": [] }""";
 
@@ -51,6 +52,16 @@ internal sealed class TestGatewayBuilder
         return this;
     }
 
+    /// <summary>Writes a script into the gateway's scripts/ folder; the pipeline names it <c>scripts/<paramref name="name"/></c>.</summary>
+    public TestGatewayBuilder Script(string name, string source)
+    {
+        _scripts.Add((name, source));
+        return this;
+    }
+
+    /// <summary>Copies a shipped sample from the repository's scripts/ folder.</summary>
+    public TestGatewayBuilder SampleScript(string name) => Script(name, File.ReadAllText(Path.Combine(RepoPaths.Root, "scripts", name)));
+
     public TestGatewayBuilder Pipeline(string json)
     {
         _pipeline = json;
@@ -73,6 +84,11 @@ internal sealed class TestGatewayBuilder
         };
         File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
         File.WriteAllText(Path.Combine(directory, "plugins.json"), _pipeline);
+        Directory.CreateDirectory(Path.Combine(directory, "scripts"));
+        foreach (var (name, source) in _scripts)
+        {
+            File.WriteAllText(Path.Combine(directory, "scripts", name), source);
+        }
         foreach (var (name, source) in _plugins)
         {
             CopyPlugin(source, Path.Combine(directory, "plugins", name));

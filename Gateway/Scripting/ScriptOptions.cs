@@ -1,0 +1,29 @@
+namespace Gateway.Scripting;
+
+/// <summary>The <c>Gateway:Scripts</c> section: the bounds every call of a JavaScript hook runs under.</summary>
+public sealed record ScriptOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "Gateway:Scripts";
+
+    /// <summary>Wall-clock time one hook call may take.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Statements one hook call may execute.</summary>
+    public int MaxStatements { get; init; } = 100_000;
+
+    /// <summary>Bytes one hook call may allocate.</summary>
+    public long MaxMemoryBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>How deep a hook's calls may nest.</summary>
+    public int MaxRecursionDepth { get; init; } = 64;
+
+    /// <summary>The largest array a hook may create.</summary>
+    public uint MaxArraySize { get; init; } = 100_000;
+
+    /// <summary>Time one regular-expression match may take.</summary>
+    public TimeSpan RegexTimeout { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Engines kept ready per script; more are created when more requests run the script at once.</summary>
+    public int EnginesPerScript { get; init; } = Math.Max(2, Environment.ProcessorCount * 2);
+}

@@ -1,0 +1,208 @@
+using System.Text.Json;
+using Gateway.Pipeline;
+using Gateway.Plugins;
+using Microsoft.Extensions.ObjectPool;
+
+namespace Gateway.Scripting;
+
+/// <summary>
+/// A script entry of the pipeline, run like any plugin: <c>onRequest</c> before <c>next</c>, <c>onResponse</c> after.
+/// Each call borrows a warmed engine from this entry's pool; an engine never spans an await, so the pool only needs
+/// as many engines as requests run the script at the same instant.
+/// </summary>
+internal sealed partial class ScriptPlugin : IGatewayPlugin, IDisposable
+{
+    private readonly ObjectPool<ScriptEngine> _engines;
+    private readonly ILogger _logger;
+    private readonly bool _hasOnRequest;
+    private readonly bool _hasOnResponse;
+    private long _breaches;
+
+    private ScriptPlugin(CompiledScript script, ObjectPool<ScriptEngine> engines, bool hasOnRequest, bool hasOnResponse, ILogger logger)
+    {
+        Script = script;
+        _engines = engines;
+        _hasOnRequest = hasOnRequest;
+        _hasOnResponse = hasOnResponse;
+        _logger = logger;
+    }
+
+    public CompiledScript Script { get; }
+
+    /// <summary>Calls stopped by a sandbox bound since this entry was loaded.</summary>
+    public long Breaches => Volatile.Read(ref _breaches);
+
+    /// <summary>
+    /// Runs the script's top level, warms its hooks on a synthetic request, and fills the engine pool, so the entry
+    /// is ready before its pipeline serves.
+    /// </summary>
+    /// <exception cref="ScriptLoadException">The top level failed, or the script defines no hook.</exception>
+    public static ScriptPlugin Load(CompiledScript script, JsonElement config, ScriptOptions options, ILogger logger)
+    {
+        // The warm-up engine has a generous time bound: it takes the cold-process cost of the first calls.
+        var warmUpTimeout = options.Timeout > TimeSpan.FromSeconds(5) ? options.Timeout : TimeSpan.FromSeconds(5);
+        bool hasOnRequest, hasOnResponse;
+        using (var warmUp = new ScriptEngine(script, config, options, logger, warmUpTimeout))
+        {
+            (hasOnRequest, hasOnResponse) = (warmUp.HasOnRequest, warmUp.HasOnResponse);
+            if (!hasOnRequest && !hasOnResponse)
+            {
+                throw new ScriptLoadException($"{script.Name}: defines neither onRequest(ctx) nor onResponse(ctx)");
+            }
+            WarmUp(warmUp, script, logger);
+        }
+
+        var policy = new EnginePolicy(() => new ScriptEngine(script, config, options, logger, options.Timeout));
+        var engines = new DefaultObjectPoolProvider { MaximumRetained = options.EnginesPerScript }.Create(policy);
+        var ready = new List<ScriptEngine>(options.EnginesPerScript);
+        try
+        {
+            while (ready.Count < options.EnginesPerScript)
+            {
+                ready.Add(engines.Get());
+                WarmUp(ready[^1], script, logger);
+            }
+        }
+        finally
+        {
+            foreach (var engine in ready)
+            {
+                engines.Return(engine);
+            }
+        }
+        return new ScriptPlugin(script, engines, hasOnRequest, hasOnResponse, logger);
+    }
+
+    private static void WarmUp(ScriptEngine engine, CompiledScript script, ILogger logger)
+    {
+        engine.WarmingUp = true;
+        try
+        {
+            var context = new WarmUpContext();
+            if (engine.HasOnRequest)
+            {
+                engine.RunOnRequest(context);
+            }
+            if (engine.HasOnResponse)
+            {
+                engine.RunOnResponse(context);
+            }
+        }
+        catch (ScriptFailedException ex)
+        {
+            // A hook may well fail on a made-up request; it has still been compiled, which is the point.
+            Log.WarmUpCallFailed(logger, script.Name, ex.Message);
+        }
+        finally
+        {
+            engine.WarmingUp = false;
+        }
+    }
+
+    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    {
+        if (_hasOnRequest && RunOnRequest(context) is { } reply)
+        {
+            Answer(context, reply);
+            return default;
+        }
+        if (!_hasOnResponse)
+        {
+            return next(context);
+        }
+        var pending = next(context);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return RunOnResponseAfterAsync(pending, context);
+        }
+        pending.GetAwaiter().GetResult();
+        RunOnResponse(context);
+        return default;
+    }
+
+    private async ValueTask RunOnResponseAfterAsync(ValueTask pending, PluginContext context)
+    {
+        await pending.ConfigureAwait(false);
+        RunOnResponse(context);
+    }
+
+    private ScriptReply? RunOnRequest(PluginContext context)
+    {
+        var engine = _engines.Get();
+        try
+        {
+            return engine.RunOnRequest(context);
+        }
+        catch (ScriptFailedException ex) when (ex.BoundBreached)
+        {
+            OnBreach(ex);
+            throw;
+        }
+        finally
+        {
+            _engines.Return(engine);
+        }
+    }
+
+    private void RunOnResponse(PluginContext context)
+    {
+        var engine = _engines.Get();
+        try
+        {
+            engine.RunOnResponse(context);
+        }
+        catch (ScriptFailedException ex) when (ex.BoundBreached)
+        {
+            OnBreach(ex);
+            throw;
+        }
+        finally
+        {
+            _engines.Return(engine);
+        }
+    }
+
+    private void OnBreach(ScriptFailedException ex)
+    {
+        Interlocked.Increment(ref _breaches);
+        Log.BoundBreached(_logger, Script.Name, ex.Message);
+    }
+
+    private static void Answer(PluginContext context, ScriptReply reply)
+    {
+        var response = context.HttpContext.Response;
+        response.StatusCode = reply.Status;
+        foreach (var (name, value) in reply.Headers)
+        {
+            response.Headers.Append(name, value);
+        }
+        if (reply.Body is not null && !response.Headers.ContainsKey("Content-Type"))
+        {
+            response.ContentType = reply.ContentType;
+        }
+        // The runner writes the body after the stages unwind; a warm-up request has no runner and needs no body.
+        if (context is ProxyRequestContext request)
+        {
+            request.DeferredBody = reply.Body;
+        }
+    }
+
+    public void Dispose() => (_engines as IDisposable)?.Dispose();
+
+    private sealed class EnginePolicy(Func<ScriptEngine> create) : PooledObjectPolicy<ScriptEngine>
+    {
+        public override ScriptEngine Create() => create();
+
+        // An engine stopped mid-call may hold half-done state; the pool disposes it and makes a fresh one when needed.
+        public override bool Return(ScriptEngine engine) => !engine.Broken;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.ScriptWarmUpCallFailed, LogLevel.Debug, "{Script}: its warm-up call on a synthetic request failed (harmless): {Message}")]
+        public static partial void WarmUpCallFailed(ILogger logger, string script, string message);
+
+        [LoggerMessage(EventIds.ScriptBoundBreached, LogLevel.Warning, "{Script}: a call breached a sandbox bound and its engine was discarded: {Message}")]
+        public static partial void BoundBreached(ILogger logger, string script, string message);
+    }
+}
