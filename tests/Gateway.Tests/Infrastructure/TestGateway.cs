@@ -24,7 +24,8 @@ internal sealed class TestGateway : IAsyncDisposable
         Directory = directory;
         Logs = logs;
         var listeners = app.Services.GetRequiredService<GatewayListeners>();
-        Proxy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{listeners.ProxyPort}/") };
+        // No cookie container: every request is a new client unless the test sends a Cookie header itself.
+        Proxy = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = new Uri($"http://127.0.0.1:{listeners.ProxyPort}/") };
         Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{listeners.AdminPort}/") };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
     }
