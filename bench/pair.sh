@@ -24,7 +24,8 @@ start_sut() { # spec port -> pid in LAST
   else
     taskset -c 0 ../Gateway/bin/Release/net10.0/Gateway --contentRoot "$PWD/gateway" \
       --Kestrel:Endpoints:Proxy:Url="http://127.0.0.1:$2" --Kestrel:Endpoints:Admin:Url="http://127.0.0.1:$(( $2 + 100 ))" \
-      --Gateway:PipelineFile="$PWD/gateway/$1" --Gateway:PluginsPath="$PWD/../plugins" >/dev/null 2>&1 &
+      --Gateway:PipelineFile="$PWD/gateway/$1" --Gateway:PluginsPath="$PWD/../plugins" \
+      --Gateway:ScriptsPath="$PWD/../scripts" >/dev/null 2>&1 &
   fi
   LAST=$!; PIDS+=("$LAST")
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Gateway.Plugins;
 using Jint;
 using Jint.Native;
+using Jint.Native.Object;
 using Jint.Runtime;
 
 namespace Gateway.Scripting;
@@ -35,7 +36,8 @@ internal sealed class ScriptEngine : IDisposable
             engineOptions.TimeoutInterval(timeout);
             engineOptions.MaxStatements(options.MaxStatements);
             engineOptions.LimitMemory(options.MaxMemoryBytes);
-            engineOptions.LimitRecursion(options.MaxRecursionDepth);
+            // A plain depth bound; LimitRecursion would hash every call, ClrFunctions included, to count repeats.
+            engineOptions.Constraints.MaxExecutionStackCount = options.MaxRecursionDepth;
             engineOptions.MaxArraySize(options.MaxArraySize);
             engineOptions.RegexTimeoutInterval(options.RegexTimeout);
         });
@@ -110,17 +112,23 @@ internal sealed class ScriptEngine : IDisposable
 
     private Failure? Describe(Exception exception) => exception switch
     {
+        JavaScriptException js when IsStackBound(js) => Breach($"exceeded its recursion bound of {_options.MaxRecursionDepth} nested calls"),
         JavaScriptException js => new Failure(
             js.Location.SourceFile is { Length: > 0 } file ? $"{file}:{js.Location.Start.Line}:{js.Location.Start.Column + 1}" : _script.Name,
             js.Error.ToString(),
             BoundBreached: false),
         StatementsCountOverflowException => Breach($"exceeded its bound of {_options.MaxStatements} statements"),
         MemoryLimitExceededException memory => Breach($"exceeded its memory bound: {memory.Message}"),
-        RecursionDepthOverflowException => Breach($"exceeded its recursion bound of {_options.MaxRecursionDepth} calls"),
         RegexMatchTimeoutException => Breach($"a regular expression exceeded its time bound of {_options.RegexTimeout.TotalMilliseconds} ms"),
         TimeoutException => Breach($"exceeded its time bound of {_options.Timeout.TotalMilliseconds} ms"),
         _ => null,
     };
+
+    // The execution stack bound surfaces as the RangeError a browser throws; escaping the hook, it is a breach.
+    private static bool IsStackBound(JavaScriptException exception) =>
+        exception.Error is ObjectInstance error
+        && error.HasProperty("name") && error.Get("name").ToString() == "RangeError"
+        && exception.Message == "Maximum call stack size exceeded";
 
     private Failure Breach(string message) => new(CurrentLocation(), message, BoundBreached: true);
 

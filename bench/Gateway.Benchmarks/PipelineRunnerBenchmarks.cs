@@ -1,17 +1,8 @@
 using System.Collections.Immutable;
-using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using Gateway.Errors;
 using Gateway.Pipeline;
 using Gateway.Plugins;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.Model;
-using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Benchmarks;
 
@@ -42,41 +33,16 @@ public class PipelineRunnerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var services = new ServiceCollection().AddLogging().AddOptions().AddProblemDetails().BuildServiceProvider();
-        var holder = new PipelineHolder(services.GetRequiredService<IOptionsMonitor<GatewayOptions>>(), NullLogger<PipelineHolder>.Instance);
-        var config = JsonDocument.Parse("{}").RootElement;
         var entries = Enumerable.Range(0, NoOpPlugins)
-            .Select(i => new PipelineEntry(i, StageKind.Plugin, "NoOp", [], Enabled: true, config))
+            .Select(i => new PipelineEntry(i, StageKind.Plugin, "NoOp", [], Enabled: true, BenchmarkPipeline.EmptyConfig))
             .ToImmutableArray();
         var stages = entries.Select(entry => new PipelineStage(entry, new NoOpPlugin(), "1.0.0")).ToImmutableArray();
-        holder.Swap(new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, []));
-
-        _middleware = new PipelineMiddleware(
-            Upstream == UpstreamKind.Sync ? static _ => Task.CompletedTask : ForwardLikeYarpAsync,
-            holder,
-            new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()),
-            NullLogger<PipelineMiddleware>.Instance);
-
-        var cluster = new ClusterState("backend");
-        var destination = new DestinationState("d1", new DestinationModel(new DestinationConfig { Address = "http://127.0.0.1:9001/" }));
-        _context = new DefaultHttpContext();
-        _context.Features.Set<IReverseProxyFeature>(new ReverseProxyFeature
-        {
-            Route = new RouteModel(new RouteConfig { RouteId = "all", ClusterId = "backend" }, cluster, HttpTransformer.Empty),
-            Cluster = new ClusterModel(new ClusterConfig { ClusterId = "backend" }, new HttpMessageInvoker(new SocketsHttpHandler())),
-            AllDestinations = destination,
-            AvailableDestinations = destination,
-        });
+        _middleware = BenchmarkPipeline.CreateMiddleware(entries, stages, asyncUpstream: Upstream == UpstreamKind.Async);
+        _context = BenchmarkPipeline.CreateContext();
     }
 
     [Benchmark]
     public Task RunPipeline() => _middleware.InvokeAsync(_context);
-
-    private static async Task ForwardLikeYarpAsync(HttpContext context)
-    {
-        await Task.Yield();
-        await ProxyRequestContext.HoldResponseAsync(new ResponseTransformContext { HttpContext = context, ProxyResponse = null, HeadersCopied = true });
-    }
 
     private sealed class NoOpPlugin : IGatewayPlugin
     {

@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Gateway.Errors;
+using Gateway.Pipeline;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Benchmarks;
+
+/// <summary>The pipeline runner as YARP calls it, with a stand-in for YARP's forwarding; shared by the benchmarks.</summary>
+internal static class BenchmarkPipeline
+{
+    public static JsonElement EmptyConfig { get; } = JsonDocument.Parse("{}").RootElement;
+
+    /// <param name="asyncUpstream">
+    /// False: forwarding completes at once (the runner's own floor). True: it yields once, as a real upstream call does,
+    /// then runs the response transform that holds the headers for the stages — the path every proxied request takes.
+    /// </param>
+    public static PipelineMiddleware CreateMiddleware(ImmutableArray<PipelineEntry> entries, ImmutableArray<PipelineStage> stages, bool asyncUpstream)
+    {
+        var services = new ServiceCollection().AddLogging().AddOptions().AddProblemDetails().BuildServiceProvider();
+        var holder = new PipelineHolder(services.GetRequiredService<IOptionsMonitor<GatewayOptions>>(), NullLogger<PipelineHolder>.Instance);
+        holder.Swap(new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, []));
+        return new PipelineMiddleware(
+            asyncUpstream ? ForwardLikeYarpAsync : static _ => Task.CompletedTask,
+            holder,
+            new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()),
+            NullLogger<PipelineMiddleware>.Instance);
+    }
+
+    /// <summary>A request matched to route "all" of cluster "backend" with one destination, "d1".</summary>
+    public static DefaultHttpContext CreateContext()
+    {
+        var cluster = new ClusterState("backend");
+        var destination = new DestinationState("d1", new DestinationModel(new DestinationConfig { Address = "http://127.0.0.1:9001/" }));
+        var context = new DefaultHttpContext();
+        context.Request.Method = HttpMethods.Get;
+        context.Request.Path = "/api/users/42";
+        context.Request.Headers.Accept = "application/json";
+        context.Features.Set<IReverseProxyFeature>(new ReverseProxyFeature
+        {
+            Route = new RouteModel(new RouteConfig { RouteId = "all", ClusterId = "backend" }, cluster, HttpTransformer.Empty),
+            Cluster = new ClusterModel(new ClusterConfig { ClusterId = "backend" }, new HttpMessageInvoker(new SocketsHttpHandler())),
+            AllDestinations = destination,
+            AvailableDestinations = destination,
+        });
+        return context;
+    }
+
+    private static async Task ForwardLikeYarpAsync(HttpContext context)
+    {
+        await Task.Yield();
+        await ProxyRequestContext.HoldResponseAsync(new ResponseTransformContext { HttpContext = context, ProxyResponse = null, HeadersCopied = true });
+    }
+}
