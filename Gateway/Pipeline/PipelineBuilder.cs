@@ -29,6 +29,17 @@ internal sealed class PipelineBuilder(
         var failedAssemblies = new Dictionary<string, string>(StringComparer.Ordinal);
         var scripts = new ScriptCompilations(locations);
         var currentScriptOptions = scriptOptions.CurrentValue;
+        if (entries.Any(entry => entry.Enabled && entry.Kind == StageKind.Script))
+        {
+            foreach (var (setting, problem) in currentScriptOptions.Problems())
+            {
+                errors.Add(new PipelineError(ScriptOptions.SectionName, $"{ScriptOptions.SectionName}:{setting}", problem));
+            }
+            if (errors.Count > 0)
+            {
+                throw new PipelineDefinitionException(errors);
+            }
+        }
         var stages = ImmutableArray.CreateBuilder<PipelineStage>();
 
         foreach (var entry in entries)

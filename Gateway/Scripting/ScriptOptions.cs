@@ -26,4 +26,37 @@ public sealed record ScriptOptions
 
     /// <summary>Engines kept ready per script; more are created when more requests run the script at once.</summary>
     public int EnginesPerScript { get; init; } = Math.Max(2, Environment.ProcessorCount * 2);
+
+    /// <summary>The settings that cannot work, as <c>(setting, problem)</c> pairs; empty when all can.</summary>
+    internal IEnumerable<(string Setting, string Problem)> Problems()
+    {
+        if (Timeout <= TimeSpan.Zero)
+        {
+            yield return (nameof(Timeout), "must be positive");
+        }
+        if (RegexTimeout <= TimeSpan.Zero)
+        {
+            yield return (nameof(RegexTimeout), "must be positive");
+        }
+        if (MaxStatements < 1)
+        {
+            yield return (nameof(MaxStatements), "must be at least 1");
+        }
+        if (MaxMemoryBytes < 1)
+        {
+            yield return (nameof(MaxMemoryBytes), "must be at least 1");
+        }
+        if (MaxRecursionDepth < 1)
+        {
+            yield return (nameof(MaxRecursionDepth), "must be at least 1");
+        }
+        if (MaxArraySize < 1)
+        {
+            yield return (nameof(MaxArraySize), "must be at least 1");
+        }
+        if (EnginesPerScript < 1)
+        {
+            yield return (nameof(EnginesPerScript), "must be at least 1");
+        }
+    }
 }

@@ -132,4 +132,21 @@ public sealed class ScriptReloadTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);
         Assert.Equal(HttpStatusCode.InternalServerError, after.StatusCode);
     }
+
+    [Fact]
+    public async Task Reload_UnworkableScriptBound_IsRejectedNamingTheSetting()
+    {
+        await using var gateway = await StartAsync();
+        var settingsFile = Path.Combine(gateway.Directory, "appsettings.json");
+        var settings = JsonNode.Parse(File.ReadAllText(settingsFile))!;
+        settings["Gateway"] = new JsonObject { ["Scripts"] = new JsonObject { ["Timeout"] = "-00:00:01" } };
+        File.WriteAllText(settingsFile, settings.ToJsonString());
+
+        using var response = await gateway.ReloadAsync();
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]![0]!;
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("Gateway:Scripts:Timeout", (string?)error["path"]);
+        Assert.Equal("must be positive", (string?)error["message"]);
+    }
 }
