@@ -63,13 +63,12 @@ internal sealed partial class ScriptPlugin : IGatewayPlugin, IDisposable
                 WarmUp(ready[^1], script, logger);
             }
         }
-        finally
+        catch
         {
-            foreach (var engine in ready)
-            {
-                engines.Return(engine);
-            }
+            ready.ForEach(engine => engine.Dispose());
+            throw;
         }
+        ready.ForEach(engines.Return);
         return new ScriptPlugin(script, engines, hasOnRequest, hasOnResponse, logger);
     }
 
