@@ -1,0 +1,172 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Plugins.Auth;
+
+/// <summary>
+/// Lets a request through only with credentials one of the configured schemes accepts (API key, basic, JWT); puts the
+/// consumer into <c>vars</c> and, if configured, an upstream header; removes the credentials before the request goes
+/// upstream. Otherwise answers 401 problem+json with a challenge per scheme.
+/// </summary>
+public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
+{
+    private readonly IAuthScheme[] _schemes;
+    private readonly string[] _spoofableHeaders;
+    private readonly string _consumerVar;
+    private readonly string? _consumerHeader;
+    private readonly bool _passCredentials;
+    private readonly IProblemDetailsService? _problems;
+    private readonly ILogger _logger;
+
+    public AuthPlugin(PluginSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var options = setup.GetConfig<AuthOptions>();
+        _logger = setup.Logger;
+        _problems = setup.Services.GetService<IProblemDetailsService>();
+        _consumerVar = options.ConsumerVar ?? "consumer";
+        _consumerHeader = options.ConsumerHeader;
+        _passCredentials = options.PassCredentials;
+        if (_consumerHeader is not null)
+        {
+            SchemeValidation.HeaderName(_consumerHeader, "$.consumerHeader");
+        }
+
+        IReadOnlyList<(SchemeOptions Options, string Path)> declared = (options.Schemes, options.Scheme) switch
+        {
+            ({ Count: > 0 } schemes, null) => schemes.Select((scheme, i) => (scheme, $"$.schemes[{i}]")).ToArray(),
+            (null, not null) => [(options, "$")],
+            (not null, not null) => throw new PluginConfigurationException("$.scheme", "give one scheme inline or several under \"schemes\", not both"),
+            _ => throw new PluginConfigurationException("$", "no scheme: give \"scheme\" (apikey, basic or jwt) or \"schemes\""),
+        };
+        var built = new List<IAuthScheme>();
+        try
+        {
+            foreach (var (scheme, path) in declared)
+            {
+                built.Add(Create(scheme, path, setup.Logger));
+            }
+        }
+        catch
+        {
+            built.OfType<IDisposable>().ToList().ForEach(scheme => scheme.Dispose());
+            throw;
+        }
+        _schemes = [.. built];
+        _spoofableHeaders = [.. _schemes.OfType<JwtScheme>().SelectMany(jwt => jwt.ClaimHeaderNames), .. _consumerHeader is null ? [] : new[] { _consumerHeader }];
+    }
+
+    private static IAuthScheme Create(SchemeOptions options, string path, ILogger logger)
+    {
+        return options.Scheme switch
+        {
+            "apikey" => ApiKeyScheme.Create(options, path),
+            "basic" => BasicScheme.Create(options, path),
+            // The plugin is built at reload, off the request path: waiting here for a JWKS fetch (bounded) is fine.
+            "jwt" => JwtScheme.CreateAsync(options, path, logger).GetAwaiter().GetResult(),
+            _ => throw new PluginConfigurationException(path + ".scheme", $"'{options.Scheme}' is not a scheme; use apikey, basic or jwt"),
+        };
+    }
+
+    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    {
+        var request = context.HttpContext.Request;
+        foreach (var header in _spoofableHeaders)
+        {
+            request.Headers.Remove(header);
+        }
+        string? rejection = null;
+        for (var i = 0; i < _schemes.Length; i++)
+        {
+            var pending = _schemes[i].AuthenticateAsync(context.HttpContext);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                return ContinueAsync(context, next, i, pending, rejection);
+            }
+            var outcome = pending.Result;
+            if (outcome.Status == AuthStatus.Accepted)
+            {
+                Admit(context, _schemes[i], outcome);
+                return next(context);
+            }
+            rejection ??= outcome.Error;
+        }
+        return new ValueTask(RejectAsync(context.HttpContext, rejection));
+    }
+
+    private async ValueTask ContinueAsync(PluginContext context, PluginDelegate next, int index, ValueTask<AuthOutcome> pending, string? rejection)
+    {
+        for (var i = index; i < _schemes.Length; i++)
+        {
+            var outcome = i == index ? await pending.ConfigureAwait(false) : await _schemes[i].AuthenticateAsync(context.HttpContext).ConfigureAwait(false);
+            if (outcome.Status == AuthStatus.Accepted)
+            {
+                Admit(context, _schemes[i], outcome);
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+            rejection ??= outcome.Error;
+        }
+        await RejectAsync(context.HttpContext, rejection).ConfigureAwait(false);
+    }
+
+    private void Admit(PluginContext context, IAuthScheme scheme, AuthOutcome outcome)
+    {
+        var request = context.HttpContext.Request;
+        context.Vars[_consumerVar] = outcome.Consumer;
+        if (_consumerHeader is not null)
+        {
+            request.Headers[_consumerHeader] = outcome.Consumer;
+        }
+        if (outcome.Headers is { } headers)
+        {
+            foreach (var (name, value) in headers)
+            {
+                request.Headers[name] = value;
+            }
+        }
+        if (!_passCredentials)
+        {
+            foreach (var each in _schemes)
+            {
+                each.RemoveCredentials(request);
+            }
+        }
+    }
+
+    private async Task RejectAsync(HttpContext context, string? reason)
+    {
+        Log.Rejected(_logger, context.Request.Path.Value ?? "/", reason ?? "no credentials");
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.Headers[HeaderNames.WWWAuthenticate] = _schemes.Select(scheme => scheme.Challenge).ToArray();
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status401Unauthorized,
+            Title = "Unauthorized",
+            Detail = reason is null ? "Credentials are required." : "The credentials were not accepted.",
+        };
+        if (_problems is null || !await _problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
+        {
+            response.ContentType = "application/problem+json";
+            await response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json").ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var scheme in _schemes.OfType<IDisposable>())
+        {
+            scheme.Dispose();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Rejected {Path}: {Reason}.")]
+        public static partial void Rejected(ILogger logger, string path, string reason);
+    }
+}
