@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -90,14 +89,7 @@ internal sealed class ApiKeyScheme : IAuthScheme
     private AuthOutcome Match(string key)
     {
         Span<byte> hash = stackalloc byte[HashSize];
-        var byteCount = Encoding.UTF8.GetMaxByteCount(key.Length);
-        var rented = byteCount > 512 ? ArrayPool<byte>.Shared.Rent(byteCount) : null;
-        Span<byte> utf8 = rented is null ? stackalloc byte[512] : rented;
-        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], hash);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        Sha256.Hash(key, hash);
 
         var match = -1;
         for (var i = 0; i < _consumers.Length; i++)

@@ -51,6 +51,9 @@ public record SchemeOptions
     /// <summary>jwt: the claim naming the consumer (default <c>sub</c>).</summary>
     public string? ConsumerClaim { get; init; }
 
+    /// <summary>jwt: how many validated tokens are remembered until they expire (default 10000; 0: none).</summary>
+    public int? TokenCacheSize { get; init; }
+
     /// <summary>jwt: claims copied to upstream headers, claim name to header name.</summary>
     public IReadOnlyDictionary<string, string>? ClaimHeaders { get; init; }
 }

@@ -11,7 +11,7 @@ namespace Gateway.Plugins.Auth;
 /// <summary>
 /// Bearer JSON Web Tokens (RFC 7519) validated with Microsoft.IdentityModel: signature with one of the configured
 /// algorithms only (so <c>none</c> and HS/RS confusion fail), issuer, audience, and lifetime with clock skew; keys
-/// inline or from a JWKS URL.
+/// inline or from a JWKS URL. A token that passed is remembered until it expires (see <see cref="ValidatedTokenCache"/>).
 /// </summary>
 internal sealed class JwtScheme : IAuthScheme, IDisposable
 {
@@ -22,9 +22,11 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
     private readonly JwksKeySource? _jwks;
     private readonly string _consumerClaim;
     private readonly KeyValuePair<string, string>[] _claimHeaders;
+    private readonly ValidatedTokenCache? _validated;
 
-    private JwtScheme(TokenValidationParameters parameters, IReadOnlyList<SecurityKey> inlineKeys, JwksKeySource? jwks, string consumerClaim, KeyValuePair<string, string>[] claimHeaders)
+    private JwtScheme(TokenValidationParameters parameters, IReadOnlyList<SecurityKey> inlineKeys, JwksKeySource? jwks, string consumerClaim, KeyValuePair<string, string>[] claimHeaders, int tokenCacheSize)
     {
+        _validated = tokenCacheSize > 0 ? new ValidatedTokenCache(TimeProvider.System, tokenCacheSize) : null;
         _inlineKeys = inlineKeys;
         _jwks = jwks;
         _consumerClaim = consumerClaim;
@@ -48,7 +50,7 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
     public static async Task<JwtScheme> CreateAsync(SchemeOptions options, string path, ILogger logger)
     {
         SchemeValidation.OnlyFields(options, path, "issuers", "audiences", "algorithms", "clockSkewSeconds", "signingKeys",
-            "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders");
+            "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders", "tokenCacheSize");
         var issuers = Required(options.Issuers, path + ".issuers", "at least one issuer is required");
         var audiences = Required(options.Audiences, path + ".audiences", "at least one audience is required");
         var algorithms = Required(options.Algorithms, path + ".algorithms", "list the accepted algorithms (HS256, RS256, ES256)");
@@ -101,7 +103,11 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
             ValidateIssuerSigningKey = true,
             TryAllIssuerSigningKeys = false,
         };
-        return new JwtScheme(parameters, inlineKeys, jwks, options.ConsumerClaim ?? "sub", claimHeaders);
+        if (options.TokenCacheSize is < 0)
+        {
+            throw new PluginConfigurationException(path + ".tokenCacheSize", "must be 0 (no cache) or more");
+        }
+        return new JwtScheme(parameters, inlineKeys, jwks, options.ConsumerClaim ?? "sub", claimHeaders, options.TokenCacheSize ?? 10_000);
     }
 
     private static IReadOnlyList<string> Required(IReadOnlyList<string>? values, string path, string message) =>
@@ -148,7 +154,13 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
         {
             return AuthOutcome.Absent;
         }
-        var token = authorization[0]!.AsSpan(7).Trim().ToString();
+        var tokenText = authorization[0]!.AsSpan(7).Trim();
+        var digest = _validated is null ? default : ValidatedTokenCache.Digest(tokenText);
+        if (_validated is not null && _validated.TryGet(digest, out var remembered))
+        {
+            return remembered;
+        }
+        var token = tokenText.ToString();
         _jwks?.RefreshIfStale();
         var result = await _handler.ValidateTokenAsync(token, _parameters).ConfigureAwait(false);
         if (!result.IsValid && result.Exception is SecurityTokenSignatureKeyNotFoundException && _jwks is not null
@@ -165,7 +177,9 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
         {
             return AuthOutcome.Reject($"the token has no '{_consumerClaim}' claim");
         }
-        return AuthOutcome.Accept(consumer, ClaimHeaders(identity));
+        var outcome = AuthOutcome.Accept(consumer, ClaimHeaders(identity));
+        _validated?.Add(digest, outcome, new DateTimeOffset(DateTime.SpecifyKind(result.SecurityToken.ValidTo, DateTimeKind.Utc)));
+        return outcome;
     }
 
     private List<KeyValuePair<string, string>>? ClaimHeaders(ClaimsIdentity identity)

@@ -6,7 +6,7 @@ internal static class SchemeValidation
     private static readonly string[] AllFields =
     [
         "header", "query", "keys", "realm", "users", "issuers", "audiences", "algorithms", "clockSkewSeconds",
-        "signingKeys", "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders",
+        "signingKeys", "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders", "tokenCacheSize",
     ];
 
     /// <summary>Rejects fields that belong to another scheme: a typo there would silently weaken the config.</summary>
@@ -38,6 +38,7 @@ internal static class SchemeValidation
         "jwksWaitMilliseconds" => options.JwksWaitMilliseconds is not null,
         "consumerClaim" => options.ConsumerClaim is not null,
         "claimHeaders" => options.ClaimHeaders is not null,
+        "tokenCacheSize" => options.TokenCacheSize is not null,
         _ => false,
     };
 

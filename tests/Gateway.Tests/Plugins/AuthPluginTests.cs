@@ -125,14 +125,18 @@ public sealed class AuthPluginTests : IAsyncLifetime
             """));
         var tenant = new Dictionary<string, object> { ["tenant"] = "acme" };
 
-        foreach (var (key, algorithm, subject) in new (SecurityKey, string, string)[]
-                 {
-                     (AuthTokens.Hmac(), SecurityAlgorithms.HmacSha256, "hs-user"),
-                     (rsa, SecurityAlgorithms.RsaSha256, "rsa-user"),
-                     (ec, SecurityAlgorithms.EcdsaSha256, "ec-user"),
-                 })
+        var tokens = new (SecurityKey Key, string Algorithm, string Subject)[]
+            {
+                (AuthTokens.Hmac(), SecurityAlgorithms.HmacSha256, "hs-user"),
+                (rsa, SecurityAlgorithms.RsaSha256, "rsa-user"),
+                (ec, SecurityAlgorithms.EcdsaSha256, "ec-user"),
+            }
+            .Select(t => (Token: AuthTokens.Create(t.Key, t.Algorithm, t.Subject, claims: tenant), t.Subject))
+            .ToArray();
+
+        // Each token twice: the second time it comes from the plugin's cache of validated tokens.
+        foreach (var (token, subject) in tokens.SelectMany(t => new[] { t, t }))
         {
-            var token = AuthTokens.Create(key, algorithm, subject, claims: tenant);
             using var response = await GetAsync(gateway, "api/x", h =>
             {
                 h.Authorization = new AuthenticationHeaderValue("Bearer", token);
