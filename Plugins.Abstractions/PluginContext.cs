@@ -35,4 +35,12 @@ public abstract class PluginContext
     /// <param name="destinationId">The destination's id in the cluster configuration (case-insensitive).</param>
     /// <returns>False, leaving the candidates unchanged, when no current candidate has that id.</returns>
     public abstract bool ChooseDestination(string destinationId);
+
+    /// <summary>
+    /// Sends the request to another cluster of the <c>ReverseProxy:Clusters</c> configuration instead of the route's:
+    /// that cluster's healthy destinations become the candidates, and its load-balancing policy and HTTP client apply.
+    /// </summary>
+    /// <param name="clusterId">The cluster's id.</param>
+    /// <returns>False, changing nothing, when no cluster has that id.</returns>
+    public abstract bool ChooseCluster(string clusterId);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Gateway.Errors;
 using Microsoft.Extensions.ObjectPool;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Pipeline;
@@ -16,12 +17,14 @@ internal sealed partial class PipelineMiddleware
     private readonly RequestDelegate _next;
     private readonly PipelineHolder _holder;
     private readonly GatewayProblems _problems;
+    private readonly IProxyStateLookup _clusters;
     private readonly ILogger<PipelineMiddleware> _logger;
     // Retains enough contexts for a busy proxy's concurrent requests; each is a few hundred bytes.
     private readonly ObjectPool<ProxyRequestContext> _contexts = new DefaultObjectPool<ProxyRequestContext>(new ContextPolicy(), maximumRetained: 1024);
 
-    public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, GatewayProblems problems, ILogger<PipelineMiddleware> logger)
+    public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, GatewayProblems problems, IProxyStateLookup clusters, ILogger<PipelineMiddleware> logger)
     {
+        ArgumentNullException.ThrowIfNull(clusters);
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(holder);
         ArgumentNullException.ThrowIfNull(problems);
@@ -29,6 +32,7 @@ internal sealed partial class PipelineMiddleware
         _next = next;
         _holder = holder;
         _problems = problems;
+        _clusters = clusters;
         _logger = logger;
     }
 
@@ -60,7 +64,7 @@ internal sealed partial class PipelineMiddleware
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot)
     {
         var request = _contexts.Get();
-        request.Initialize(context, proxy, _next);
+        request.Initialize(context, proxy, _next, _clusters);
         context.Features.Set(request);
         try
         {

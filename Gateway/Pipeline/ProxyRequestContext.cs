@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gateway.Plugins;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.Transforms;
 
@@ -30,6 +31,7 @@ internal sealed class ProxyRequestContext : PluginContext
     private HttpContext _httpContext = null!;
     private IReverseProxyFeature _proxy = null!;
     private RequestDelegate _forward = null!;
+    private IProxyStateLookup _clusters = null!;
     private Dictionary<string, object?>? _vars;
     private UpstreamDestination[]? _destinations;
     private volatile bool _forwardingStarted;
@@ -39,11 +41,12 @@ internal sealed class ProxyRequestContext : PluginContext
     public ProxyRequestContext() => _onForwardingCompleted = OnForwardingCompleted;
 
     /// <summary>Binds a pooled context to a request.</summary>
-    public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward)
+    public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward, IProxyStateLookup clusters)
     {
         _httpContext = httpContext;
         _proxy = proxy;
         _forward = forward;
+        _clusters = clusters;
         // Every 8th request of each pooled context is timed, its first one included.
         IsTimed = (_served++ & (TimingSampleInterval - 1)) == 0;
     }
@@ -54,6 +57,7 @@ internal sealed class ProxyRequestContext : PluginContext
         _httpContext = null!;
         _proxy = null!;
         _forward = null!;
+        _clusters = null!;
         _vars?.Clear();
         _destinations = null;
         _headersReady.Reset();
@@ -125,6 +129,27 @@ internal sealed class ProxyRequestContext : PluginContext
             }
         }
         return false;
+    }
+
+    public override bool ChooseCluster(string clusterId)
+    {
+        ArgumentNullException.ThrowIfNull(clusterId);
+        if (!_clusters.TryGetCluster(clusterId, out var cluster))
+        {
+            return false;
+        }
+        // What YARP's routing would have set had the route named this cluster; affinity, load balancing and the
+        // forwarder read the cluster from the feature (whose destinations are init-only, hence a new one).
+        _proxy = new ReverseProxyFeature
+        {
+            Route = _proxy.Route,
+            Cluster = cluster.Model,
+            AllDestinations = cluster.DestinationsState.AllDestinations,
+            AvailableDestinations = cluster.DestinationsState.AvailableDestinations,
+        };
+        _httpContext.Features.Set(_proxy);
+        _destinations = null;
+        return true;
     }
 
     private ValueTask ForwardAsync()

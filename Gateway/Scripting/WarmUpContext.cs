@@ -36,4 +36,6 @@ internal sealed class WarmUpContext : PluginContext
     public override int NarrowDestinations(Func<UpstreamDestination, bool> keep) => 0;
 
     public override bool ChooseDestination(string destinationId) => false;
+
+    public override bool ChooseCluster(string clusterId) => false;
 }

@@ -13,6 +13,13 @@ internal static class Sha256
     [ThreadStatic]
     private static IncrementalHash? t_hash;
 
+    public static void Hash(ReadOnlySpan<byte> data, Span<byte> destination)
+    {
+        var hash = t_hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(data);
+        hash.GetHashAndReset(destination);
+    }
+
     public static void Hash(ReadOnlySpan<char> text, Span<byte> destination)
     {
         var hash = t_hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

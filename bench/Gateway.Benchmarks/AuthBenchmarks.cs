@@ -103,5 +103,7 @@ public class AuthBenchmarks
         public override int NarrowDestinations(Func<UpstreamDestination, bool> keep) => 0;
 
         public override bool ChooseDestination(string destinationId) => false;
+
+        public override bool ChooseCluster(string clusterId) => false;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Gateway.Errors;
 using Gateway.Pipeline;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
@@ -31,6 +33,7 @@ internal static class BenchmarkPipeline
             asyncUpstream ? ForwardLikeYarpAsync : static _ => Task.CompletedTask,
             holder,
             new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()),
+            new NoClusters(),
             NullLogger<PipelineMiddleware>.Instance);
     }
 
@@ -51,6 +54,17 @@ internal static class BenchmarkPipeline
             AvailableDestinations = destination,
         });
         return context;
+    }
+
+    private sealed class NoClusters : IProxyStateLookup
+    {
+        public bool TryGetRoute(string id, [NotNullWhen(true)] out RouteModel? route) => (route = null) is not null;
+
+        public IEnumerable<RouteModel> GetRoutes() => [];
+
+        public bool TryGetCluster(string id, [NotNullWhen(true)] out ClusterState? cluster) => (cluster = null) is not null;
+
+        public IEnumerable<ClusterState> GetClusters() => [];
     }
 
     private static async Task ForwardLikeYarpAsync(HttpContext context)

@@ -225,7 +225,7 @@ public sealed class AuthPluginTests : IAsyncLifetime
 
     [Theory]
     [InlineData("""{ "scheme": "apikey" }""", "$.pipeline[0].config.keys", "at least one key")]
-    [InlineData("""{ "scheme": "apikey", "keys": ["short"] }""", "$.pipeline[0].config.keys[0]", "at least 16 characters")]
+    [InlineData("""{ "scheme": "apikey", "keys": ["short"] }""", "$.pipeline[0].config.keys[0]", "16 characters to 512 bytes")]
     [InlineData("""{ "scheme": "apikey", "keys": [ { "sha256": "abc" } ] }""", "$.pipeline[0].config.keys[0].sha256", "64 hex digits")]
     [InlineData("""{ "scheme": "apikey", "users": [], "keys": ["0123456789abcdef"] }""", "$.pipeline[0].config.users", "does not apply to scheme 'apikey'")]
     [InlineData("""{ "scheme": "kerberos" }""", "$.pipeline[0].config.scheme", "'kerberos' is not a scheme")]

@@ -1,0 +1,178 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Plugins.AbTesting;
+
+/// <summary>
+/// Assigns each client a variant of an experiment and sends its requests to that variant's destinations: sticky by
+/// cookie, or by hashing a header or a <c>vars</c> value so every node agrees with no shared state; overridable for QA.
+/// The variant goes into <c>vars</c>, an upstream header and a response header.
+/// </summary>
+public sealed class AbTestingPlugin : IGatewayPlugin
+{
+    private readonly AbTestingOptions _options;
+    private readonly VariantPicker _picker;
+    private readonly Dictionary<string, int> _byName;
+    private readonly string _var;
+    private readonly string? _upstreamHeader;
+    private readonly string? _responseHeader;
+    private readonly string? _cookie;
+    private readonly string _cookieSuffix;
+
+    public AbTestingPlugin(PluginSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        _options = setup.GetConfig<AbTestingOptions>();
+        Validate(_options);
+        _picker = new VariantPicker(_options.Name, _options.Variants);
+        _byName = _options.Variants.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+        _var = _options.Var ?? "variant";
+        _upstreamHeader = NullIfEmpty(_options.UpstreamHeader ?? "x-variant");
+        _responseHeader = NullIfEmpty(_options.ResponseHeader ?? "x-variant");
+        var sticky = _options.Sticky ?? new StickyOptions();
+        _cookie = sticky.Header is null && sticky.Var is null ? sticky.Cookie ?? "ab_" + _options.Name : null;
+        _cookieSuffix = $"; Max-Age={sticky.MaxAgeSeconds ?? 2_592_000}; Path=/; HttpOnly; SameSite=Lax";
+    }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    private static void Validate(AbTestingOptions options)
+    {
+        if (options.Name.Length == 0 || options.Name.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_')))
+        {
+            throw new PluginConfigurationException("$.name", "use letters, digits, '-' and '_'");
+        }
+        if (options.Variants.Count < 2)
+        {
+            throw new PluginConfigurationException("$.variants", "an experiment needs at least two variants");
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < options.Variants.Count; i++)
+        {
+            var variant = options.Variants[i];
+            var path = $"$.variants[{i}]";
+            if (variant.Name.Length == 0 || variant.Name.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.')))
+            {
+                throw new PluginConfigurationException(path + ".name", "use letters, digits, '-', '_' and '.'");
+            }
+            if (!names.Add(variant.Name))
+            {
+                throw new PluginConfigurationException(path + ".name", $"'{variant.Name}' is used twice");
+            }
+            if (!(variant.Weight > 0) || double.IsInfinity(variant.Weight))
+            {
+                throw new PluginConfigurationException(path + ".weight", "must be a positive number");
+            }
+            if ((variant.Group is null) == (variant.Cluster is null))
+            {
+                throw new PluginConfigurationException(path, "give exactly one of \"group\" (destination metadata) or \"cluster\"");
+            }
+            if (variant.Group is { Count: 0 })
+            {
+                throw new PluginConfigurationException(path + ".group", "name at least one metadata key");
+            }
+        }
+        if (options.Sticky is { } sticky && new object?[] { sticky.Cookie, sticky.Header, sticky.Var }.Count(x => x is not null) > 1)
+        {
+            throw new PluginConfigurationException("$.sticky", "give one of cookie, header or var");
+        }
+        if (options.Sticky is { MaxAgeSeconds: <= 0 })
+        {
+            throw new PluginConfigurationException("$.sticky.maxAgeSeconds", "must be positive");
+        }
+    }
+
+    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    {
+        var http = context.HttpContext;
+        var (index, assignedNow) = Assign(context);
+        var variant = _options.Variants[index];
+        context.Vars[_var] = variant.Name;
+        if (_upstreamHeader is not null)
+        {
+            http.Request.Headers[_upstreamHeader] = variant.Name;
+        }
+        Route(context, variant);
+
+        var setCookie = assignedNow && _cookie is not null;
+        if (_responseHeader is null && !setCookie)
+        {
+            return next(context);
+        }
+        var pending = next(context);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return AnnotateAfterAsync(pending, http.Response, variant.Name, setCookie);
+        }
+        pending.GetAwaiter().GetResult();
+        Annotate(http.Response, variant.Name, setCookie);
+        return default;
+    }
+
+    private (int Index, bool AssignedNow) Assign(PluginContext context)
+    {
+        var request = context.HttpContext.Request;
+        if (_options.Override is { } forced)
+        {
+            var named = forced.Header is not null ? request.Headers[forced.Header].ToString() : string.Empty;
+            if (named.Length == 0 && forced.Query is not null)
+            {
+                named = request.Query[forced.Query].ToString();
+            }
+            if (named.Length > 0 && _byName.TryGetValue(named, out var chosen))
+            {
+                return (chosen, false);
+            }
+        }
+        if (_cookie is not null)
+        {
+            return request.Cookies.TryGetValue(_cookie, out var kept) && _byName.TryGetValue(kept, out var keptIndex)
+                ? (keptIndex, false)
+                : (_picker.PickRandom(), true);
+        }
+        var key = _options.Sticky!.Header is { } header
+            ? request.Headers[header].ToString()
+            : context.Vars.TryGetValue(_options.Sticky.Var!, out var value) ? value?.ToString() ?? string.Empty : string.Empty;
+        // No key to hash (an anonymous client): a random variant for this request only.
+        return (key.Length == 0 ? _picker.PickRandom() : _picker.Pick(key), false);
+    }
+
+    private static void Route(PluginContext context, VariantOptions variant)
+    {
+        if (variant.Cluster is { } cluster)
+        {
+            context.ChooseCluster(cluster);
+            return;
+        }
+        var group = variant.Group!;
+        bool InGroup(UpstreamDestination destination) =>
+            group.All(pair => destination.Metadata.TryGetValue(pair.Key, out var value) && value == pair.Value);
+        // A variant whose destinations are all down does not take the route down: its requests go to the others.
+        if (context.Destinations.Any(InGroup))
+        {
+            context.NarrowDestinations(InGroup);
+        }
+    }
+
+    private async ValueTask AnnotateAfterAsync(ValueTask pending, HttpResponse response, string variant, bool setCookie)
+    {
+        await pending.ConfigureAwait(false);
+        Annotate(response, variant, setCookie);
+    }
+
+    private void Annotate(HttpResponse response, string variant, bool setCookie)
+    {
+        if (response.HasStarted)
+        {
+            return;
+        }
+        if (_responseHeader is not null)
+        {
+            response.Headers[_responseHeader] = variant;
+        }
+        if (setCookie)
+        {
+            response.Headers.Append(HeaderNames.SetCookie, _cookie + "=" + variant + _cookieSuffix);
+        }
+    }
+}
