@@ -87,23 +87,4 @@ public class AuthBenchmarks
         _context.HttpContext.Request.Headers[_header] = _value;
         return _plugin.InvokeAsync(_context, Next);
     }
-
-    private sealed class BenchmarkPluginContext : PluginContext
-    {
-        public override HttpContext HttpContext { get; } = new DefaultHttpContext();
-
-        public override string RouteId => "api";
-
-        public override string ClusterId => "backend";
-
-        public override IDictionary<string, object?> Vars { get; } = new Dictionary<string, object?>();
-
-        public override IReadOnlyList<UpstreamDestination> Destinations => [];
-
-        public override int NarrowDestinations(Func<UpstreamDestination, bool> keep) => 0;
-
-        public override bool ChooseDestination(string destinationId) => false;
-
-        public override bool ChooseCluster(string clusterId) => false;
-    }
 }
