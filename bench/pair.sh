@@ -5,14 +5,18 @@
 #
 # Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json)
 #   env: WARMUP=90 DURATION=10 ROUNDS=4 CONNS=16     Traffic only to 127.0.0.1; every process is stopped on exit.
+#        HEADER="x-api-key: ..." adds a request header to both (policies.json needs its API key).
 set -euo pipefail
 cd "$(dirname "$0")"
 WARMUP=${WARMUP:-90}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-4}; CONNS=${CONNS:-16}
+WRK_HEADER=(); if [ -n "${HEADER:-}" ]; then WRK_HEADER=(-H "$HEADER"); fi
 
 dotnet build backend -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build yarp -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build ../Gateway -c Release -nologo -v q -clp:ErrorsOnly
-dotnet build ../PluginSources/HeaderRewrite -c Release -nologo -v q -clp:ErrorsOnly
+for plugin in HeaderRewrite Auth AbTesting Balancing; do
+  dotnet build "../PluginSources/$plugin" -c Release -nologo -v q -clp:ErrorsOnly
+done
 
 PIDS=()
 cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -31,8 +35,8 @@ start_sut() { # spec port -> pid in LAST
 }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 load() { # seconds -> wrk against both at once; outputs in /tmp/pair-a.txt, /tmp/pair-b.txt
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"$1s" http://127.0.0.1:9030/ >/tmp/pair-a.txt & local w=$!
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"$1s" http://127.0.0.1:9031/ >/tmp/pair-b.txt
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"$1s" "${WRK_HEADER[@]}" http://127.0.0.1:9030/ >/tmp/pair-a.txt & local w=$!
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"$1s" "${WRK_HEADER[@]}" http://127.0.0.1:9031/ >/tmp/pair-b.txt
   wait "$w"
 }
 

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Benchmarks;
 
-/// <summary>A plugin's view of one request, for calling a plugin directly: route "api", no destinations.</summary>
-internal sealed class BenchmarkPluginContext : PluginContext
+/// <summary>A plugin's view of one request, for calling a plugin directly: route "api" of cluster "backend".</summary>
+internal sealed class BenchmarkPluginContext(IReadOnlyList<UpstreamDestination>? destinations = null) : PluginContext
 {
     public override HttpContext HttpContext { get; } = new DefaultHttpContext();
 
@@ -14,11 +14,21 @@ internal sealed class BenchmarkPluginContext : PluginContext
 
     public override IDictionary<string, object?> Vars { get; } = new Dictionary<string, object?>();
 
-    public override IReadOnlyList<UpstreamDestination> Destinations => [];
+    public override IReadOnlyList<UpstreamDestination> Destinations { get; } = destinations ?? [];
 
-    public override int NarrowDestinations(Func<UpstreamDestination, bool> keep) => 0;
+    public override int NarrowDestinations(Func<UpstreamDestination, bool> keep) => Destinations.Count(keep);
 
-    public override bool ChooseDestination(string destinationId) => false;
+    public override bool ChooseDestination(string destinationId)
+    {
+        for (var i = 0; i < Destinations.Count; i++)
+        {
+            if (Destinations[i].Id == destinationId)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     public override bool ChooseCluster(string clusterId) => false;
 }

@@ -35,6 +35,18 @@ internal sealed class TestGatewayBuilder
         return this;
     }
 
+    /// <summary>A cluster whose destinations carry a "weight" metadata each.</summary>
+    public TestGatewayBuilder WeightedCluster(string id, params (TestOrigin Origin, int Weight)[] destinations)
+    {
+        var configured = new JsonObject();
+        foreach (var (origin, weight) in destinations)
+        {
+            configured[origin.Name] = new JsonObject { ["Address"] = origin.Url, ["Metadata"] = new JsonObject { ["weight"] = weight.ToString() } };
+        }
+        _clusters[id] = new JsonObject { ["Destinations"] = configured };
+        return this;
+    }
+
     public TestGatewayBuilder Cluster(string id, params TestOrigin[] origins) =>
         Cluster(id, origins.Select(origin => (origin, (string?)null)).ToArray());
 

@@ -15,12 +15,14 @@ internal sealed class TestOrigin : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TimeSpan _delay;
     private int _requests;
 
-    private TestOrigin(string name, WebApplication app)
+    private TestOrigin(string name, WebApplication app, TimeSpan delay)
     {
         Name = name;
         _app = app;
+        _delay = delay;
     }
 
     public string Name { get; }
@@ -29,13 +31,15 @@ internal sealed class TestOrigin : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
-    public static async Task<TestOrigin> StartAsync(string name)
+    /// <param name="name">What it calls itself in its answers and its x-origin header.</param>
+    /// <param name="delay">How long it takes over each answer (a slow upstream).</param>
+    public static async Task<TestOrigin> StartAsync(string name, TimeSpan delay = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        var origin = new TestOrigin(name, app);
+        var origin = new TestOrigin(name, app, delay);
         app.Run(origin.HandleAsync);
         await app.StartAsync();
         origin.Url = app.Urls.Single() + "/";
@@ -51,6 +55,10 @@ internal sealed class TestOrigin : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        if (_delay > TimeSpan.Zero)
+        {
+            await Task.Delay(_delay);
+        }
         if (context.Request.Path.StartsWithSegments("/hold"))
         {
             _holding.TrySetResult();

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+
+namespace Gateway.Plugins.Balancing;
+
+/// <summary>
+/// Load-balancing policies YARP lacks, per cluster: smooth weighted round robin, consistent hashing, peak EWMA. Runs
+/// on the request's candidates, i.e. the cluster's healthy destinations (YARP's active and passive health checks
+/// decide those) as narrowed by earlier stages, and pins the one it picks; YARP's own policy then has one choice.
+/// </summary>
+public sealed class BalancingPlugin : IGatewayPlugin
+{
+    private readonly Dictionary<string, IBalancingPolicy> _policies;
+
+    public BalancingPlugin(PluginSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var options = setup.GetConfig<BalancingOptions>();
+        if (options.Clusters.Count == 0)
+        {
+            throw new PluginConfigurationException("$.clusters", "name at least one cluster and its policy");
+        }
+        _policies = options.Clusters.ToDictionary(
+            pair => pair.Key,
+            pair => Create(pair.Value, $"$.clusters.{pair.Key}"),
+            StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static IBalancingPolicy Create(PolicyOptions options, string path)
+    {
+        void Only(bool allowed, object? value, string field)
+        {
+            if (!allowed && value is not null)
+            {
+                throw new PluginConfigurationException($"{path}.{field}", $"does not apply to policy '{options.Policy}'");
+            }
+        }
+        var policy = options.Policy;
+        Only(policy == "weighted-round-robin", options.WeightMetadata, "weightMetadata");
+        Only(policy == "consistent-hash", options.HashOn, "hashOn");
+        Only(policy == "consistent-hash", options.VirtualNodes, "virtualNodes");
+        Only(policy == "peak-ewma", options.DecaySeconds, "decaySeconds");
+        switch (policy)
+        {
+            case "weighted-round-robin":
+                return new SmoothWeightedRoundRobin(options.WeightMetadata ?? "weight");
+            case "consistent-hash":
+                var hashOn = options.HashOn ?? throw new PluginConfigurationException(path + ".hashOn", "say what to hash: header, cookie, query, var or clientIp");
+                var sources = new object?[] { hashOn.Header, hashOn.Cookie, hashOn.Query, hashOn.Var, hashOn.ClientIp is true ? true : null }.Count(x => x is not null);
+                if (sources != 1)
+                {
+                    throw new PluginConfigurationException(path + ".hashOn", "give exactly one of header, cookie, query, var or clientIp: true");
+                }
+                if (options.VirtualNodes is < 1 or > 10_000)
+                {
+                    throw new PluginConfigurationException(path + ".virtualNodes", "must be 1 to 10000");
+                }
+                return new ConsistentHash(hashOn, options.VirtualNodes ?? 160);
+            case "peak-ewma":
+                if (options.DecaySeconds is <= 0 or > 3600)
+                {
+                    throw new PluginConfigurationException(path + ".decaySeconds", "must be more than 0 and at most 3600");
+                }
+                return new PeakEwma(TimeSpan.FromSeconds(options.DecaySeconds ?? 10));
+            default:
+                throw new PluginConfigurationException(path + ".policy", $"'{policy}' is not a policy; use weighted-round-robin, consistent-hash or peak-ewma");
+        }
+    }
+
+    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    {
+        if (!_policies.TryGetValue(context.ClusterId, out var policy))
+        {
+            return next(context);
+        }
+        var candidates = context.Destinations;
+        if (candidates.Count == 0)
+        {
+            return next(context);
+        }
+        var chosen = candidates[policy.Pick(context, candidates)].Id;
+        context.ChooseDestination(chosen);
+        if (!policy.TracksCompletion)
+        {
+            return next(context);
+        }
+        var start = Stopwatch.GetTimestamp();
+        ValueTask pending;
+        try
+        {
+            pending = next(context);
+        }
+        catch
+        {
+            policy.Completed(chosen, start);
+            throw;
+        }
+        if (pending.IsCompletedSuccessfully)
+        {
+            pending.GetAwaiter().GetResult();
+            policy.Completed(chosen, start);
+            return default;
+        }
+        return CompleteAfterAsync(pending, policy, chosen, start);
+    }
+
+    private static async ValueTask CompleteAfterAsync(ValueTask pending, IBalancingPolicy policy, string chosen, long start)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        finally
+        {
+            policy.Completed(chosen, start);
+        }
+    }
+}

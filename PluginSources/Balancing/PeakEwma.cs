@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Gateway.Plugins.Balancing;
+
+/// <summary>
+/// Latency-aware balancing (Finagle's peak EWMA): each destination's cost is its moving average latency, which jumps
+/// up at once to a slower observation and decays back over <c>decay</c>, times its requests in flight plus one. Two
+/// candidates are drawn at random and the cheaper one wins (power of two choices), so a slow destination gets less
+/// traffic without a herd moving all at once to the fastest.
+/// </summary>
+internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
+{
+    private readonly ConcurrentDictionary<string, Stats> _stats = new(StringComparer.OrdinalIgnoreCase);
+    private readonly double _decayTicks = decay.TotalSeconds * Stopwatch.Frequency;
+
+    public bool TracksCompletion => true;
+
+    public int Pick(PluginContext context, IReadOnlyList<UpstreamDestination> candidates)
+    {
+        if (candidates.Count == 1)
+        {
+            Get(candidates[0].Id).Start();
+            return 0;
+        }
+        var first = Random.Shared.Next(candidates.Count);
+        var second = Random.Shared.Next(candidates.Count - 1);
+        if (second >= first)
+        {
+            second++;
+        }
+        var chosen = Get(candidates[first].Id).Cost <= Get(candidates[second].Id).Cost ? first : second;
+        Get(candidates[chosen].Id).Start();
+        return chosen;
+    }
+
+    public void Completed(string destinationId, long startTimestamp)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Get(destinationId).Finish(now - startTimestamp, now, _decayTicks);
+    }
+
+    private Stats Get(string id) => _stats.GetOrAdd(id, static _ => new Stats());
+
+    private sealed class Stats
+    {
+        private readonly Lock _gate = new();
+        private double _ewma;
+        private long _stamp = Stopwatch.GetTimestamp();
+        private int _pending;
+
+        public void Start() => Interlocked.Increment(ref _pending);
+
+        // An unmeasured destination costs nothing yet, so it gets tried.
+        public double Cost
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _ewma * (Volatile.Read(ref _pending) + 1);
+                }
+            }
+        }
+
+        public void Finish(long elapsed, long now, double decayTicks)
+        {
+            Interlocked.Decrement(ref _pending);
+            lock (_gate)
+            {
+                // Peak: a slower observation counts in full at once; faster ones pull the average down over the decay.
+                _ewma = elapsed > _ewma ? elapsed : _ewma + (elapsed - _ewma) * (1 - Math.Exp(-(now - _stamp) / decayTicks));
+                _stamp = now;
+            }
+        }
+    }
+}
