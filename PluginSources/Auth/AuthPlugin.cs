@@ -35,6 +35,11 @@ public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
             SchemeValidation.HeaderName(_consumerHeader, "$.consumerHeader");
         }
 
+        if (options.Schemes is not null && options.Scheme is null)
+        {
+            // Fields beside "schemes" would be silently ignored; a key meant for a scheme must sit inside it.
+            SchemeValidation.OnlyFields(options, "$");
+        }
         IReadOnlyList<(SchemeOptions Options, string Path)> declared = (options.Schemes, options.Scheme) switch
         {
             ({ Count: > 0 } schemes, null) => schemes.Select((scheme, i) => (scheme, $"$.schemes[{i}]")).ToArray(),

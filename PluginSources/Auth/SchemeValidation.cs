@@ -16,7 +16,9 @@ internal static class SchemeValidation
         {
             if (!allowed.Contains(field) && IsSet(options, field))
             {
-                throw new PluginConfigurationException($"{path}.{field}", $"does not apply to scheme '{options.Scheme}'");
+                throw new PluginConfigurationException($"{path}.{field}", options.Scheme is null
+                    ? "belongs inside one of the \"schemes\""
+                    : $"does not apply to scheme '{options.Scheme}'");
             }
         }
     }

@@ -229,6 +229,7 @@ public sealed class AuthPluginTests : IAsyncLifetime
     [InlineData("""{ "scheme": "apikey", "keys": [ { "sha256": "abc" } ] }""", "$.pipeline[0].config.keys[0].sha256", "64 hex digits")]
     [InlineData("""{ "scheme": "apikey", "users": [], "keys": ["0123456789abcdef"] }""", "$.pipeline[0].config.users", "does not apply to scheme 'apikey'")]
     [InlineData("""{ "scheme": "kerberos" }""", "$.pipeline[0].config.scheme", "'kerberos' is not a scheme")]
+    [InlineData("""{ "keys": ["0123456789abcdef"], "schemes": [ { "scheme": "apikey", "keys": ["0123456789abcdef"] } ] }""", "$.pipeline[0].config.keys", "belongs inside one of the \"schemes\"")]
     [InlineData("""{ }""", "$.pipeline[0].config", "no scheme")]
     [InlineData("""{ "scheme": "basic", "users": [ { "user": "a", "pbkdf2": "pbkdf2-sha256$1000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" } ] }""", "$.pipeline[0].config.users[0].pbkdf2", "at least 100000 iterations")]
     [InlineData("""{ "scheme": "jwt", "audiences": ["a"], "algorithms": ["RS256"], "jwksUrl": "https://x.test/jwks" }""", "$.pipeline[0].config.issuers", "at least one issuer")]
