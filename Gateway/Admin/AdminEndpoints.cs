@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using Gateway.Admin;
+using Gateway.Caching;
 using Gateway.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,8 +21,11 @@ public static class AdminEndpoints
         return root;
     }
 
-    private static Ok<HealthView> Health(PipelineHolder holder) =>
-        TypedResults.Ok(new HealthView("healthy", holder.Current?.Generation ?? 0));
+    // Degraded still answers 200: the gateway serves, without the shared cache.
+    private static Ok<HealthView> Health(PipelineHolder holder, CacheHealth cache) => TypedResults.Ok(new HealthView(
+        cache.LastError is null ? "healthy" : "degraded",
+        holder.Current?.Generation ?? 0,
+        new CacheView(cache.Kind, cache.LastError is null ? "ok" : "failing", cache.LastError)));
 
     private static async Task<Results<Ok<PipelineView>, ProblemHttpResult>> ReloadAsync(PipelineReloader reloader, CancellationToken cancellationToken)
     {
@@ -41,5 +46,7 @@ public static class AdminEndpoints
             ? TypedResults.Ok(PipelineView.From(snapshot))
             : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The pipeline has not been loaded yet.");
 
-    private sealed record HealthView(string Status, int Generation);
+    private sealed record HealthView(string Status, int Generation, CacheView Cache);
+
+    private sealed record CacheView(string Kind, string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
 }

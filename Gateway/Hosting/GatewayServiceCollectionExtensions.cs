@@ -1,5 +1,6 @@
 using Gateway;
 using Gateway.Admin;
+using Gateway.Caching;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Pipeline;
@@ -27,7 +28,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.SectionName));
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
-        services.AddDistributedMemoryCache();
+        services.AddGatewayCache(configuration);
         services.AddHttpClient();
 
         services.TryAddSingleton<GatewayListeners>();

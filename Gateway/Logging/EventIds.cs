@@ -16,6 +16,9 @@ internal static class EventIds
     public const int ScriptWarmUpCallFailed = 301;
     public const int ScriptBoundBreached = 302;
 
+    // Cache 4xx
+    public const int CacheDegraded = 400;
+
     // Admin 2xx
     public const int AdminKeyGenerated = 200;
     public const int AdminUnauthorized = 201;

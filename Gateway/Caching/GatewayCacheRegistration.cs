@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Gateway.Caching;
+
+/// <summary>
+/// The <see cref="IDistributedCache"/> plugins get: Redis when <c>ConnectionStrings:Redis</c> is set (shared by every
+/// gateway using it), an in-process cache otherwise. Read once at start.
+/// </summary>
+internal static class GatewayCacheRegistration
+{
+    public static IServiceCollection AddGatewayCache(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<CacheOptions>().Bind(configuration.GetSection(CacheOptions.SectionName));
+        var connectionString = configuration.GetConnectionString("Redis");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            services.AddDistributedMemoryCache();
+            services.AddSingleton(new CacheHealth("memory"));
+            return services;
+        }
+
+        services.AddSingleton(new CacheHealth("redis"));
+        services.AddSingleton<IDistributedCache>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
+            var redis = ConfigurationOptions.Parse(connectionString);
+            // Start even when Redis is down, fail operations at once while it is, and reconnect in the background.
+            redis.AbortOnConnectFail = false;
+            redis.ConnectTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
+            redis.SyncTimeout = redis.AsyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
+            var inner = new RedisCache(Options.Create(new RedisCacheOptions { ConfigurationOptions = redis, InstanceName = "gateway:" }));
+            return new ResilientDistributedCache(inner, provider.GetRequiredService<CacheHealth>(), options.OperationTimeout,
+                provider.GetRequiredService<ILogger<ResilientDistributedCache>>());
+        });
+        return services;
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Caching.Distributed;
+using StackExchange.Redis;
+
+namespace Gateway.Caching;
+
+/// <summary>
+/// The Redis cache as plugins get it: an operation that fails or takes longer than the bound is a miss (reads) or
+/// is dropped (writes), so a request is served uncached rather than failed, and <see cref="CacheHealth"/> says
+/// degraded until an operation works again. While Redis is unreachable the client fails at once (it reconnects in the
+/// background), so requests do not queue behind it.
+/// </summary>
+internal sealed partial class ResilientDistributedCache(IDistributedCache inner, CacheHealth health, TimeSpan timeout, ILogger<ResilientDistributedCache> logger)
+    : IDistributedCache, IDisposable
+{
+    public void Dispose() => (inner as IDisposable)?.Dispose();
+
+    public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
+
+    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
+        await RunAsync(inner.GetAsync(key, token), fallback: null).ConfigureAwait(false);
+
+    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
+
+    public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
+        RunAsync(inner.SetAsync(key, value, options, token));
+
+    public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();
+
+    public Task RefreshAsync(string key, CancellationToken token = default) => RunAsync(inner.RefreshAsync(key, token));
+
+    public void Remove(string key) => RemoveAsync(key).GetAwaiter().GetResult();
+
+    public Task RemoveAsync(string key, CancellationToken token = default) => RunAsync(inner.RemoveAsync(key, token));
+
+    private async Task RunAsync(Task operation) => await RunAsync(WithResult(operation), fallback: true).ConfigureAwait(false);
+
+    private static async Task<bool> WithResult(Task operation)
+    {
+        await operation.ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task<T> RunAsync<T>(Task<T> operation, T fallback)
+    {
+        try
+        {
+            var result = await operation.WaitAsync(timeout).ConfigureAwait(false);
+            health.Succeeded();
+            return result;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // The abandoned operation may still fault later; observe it so it is not reported as unobserved.
+            _ = operation.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            if (health.LastError is null)
+            {
+                Log.Degraded(logger, ex.Message);
+            }
+            health.Failed(ex.Message);
+            return fallback;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.CacheDegraded, LogLevel.Warning, "The Redis cache is failing; requests are served uncached until it answers again: {Error}")]
+        public static partial void Degraded(ILogger logger, string error);
+    }
+}
