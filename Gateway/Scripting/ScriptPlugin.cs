@@ -125,30 +125,23 @@ internal sealed partial class ScriptPlugin : IGatewayPlugin, IDisposable
         RunOnResponse(context);
     }
 
-    private ScriptReply? RunOnRequest(PluginContext context)
-    {
-        var engine = _engines.Get();
-        try
-        {
-            return engine.RunOnRequest(context);
-        }
-        catch (ScriptFailedException ex) when (ex.BoundBreached)
-        {
-            OnBreach(ex);
-            throw;
-        }
-        finally
-        {
-            _engines.Return(engine);
-        }
-    }
+    private ScriptReply? RunOnRequest(PluginContext context) =>
+        Run(static (engine, context) => engine.RunOnRequest(context), context);
 
-    private void RunOnResponse(PluginContext context)
-    {
-        var engine = _engines.Get();
-        try
+    private void RunOnResponse(PluginContext context) =>
+        Run(static (engine, context) =>
         {
             engine.RunOnResponse(context);
+            return (ScriptReply?)null;
+        }, context);
+
+    // Borrows an engine for one hook call; static callbacks keep the call allocation-free.
+    private ScriptReply? Run(Func<ScriptEngine, PluginContext, ScriptReply?> call, PluginContext context)
+    {
+        var engine = _engines.Get();
+        try
+        {
+            return call(engine, context);
         }
         catch (ScriptFailedException ex) when (ex.BoundBreached)
         {

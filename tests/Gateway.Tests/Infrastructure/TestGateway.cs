@@ -102,6 +102,15 @@ internal sealed class TestGateway : IAsyncDisposable
         return JsonNode.Parse(body)!;
     }
 
+    /// <summary>Reloads expecting a rejection; returns the first error.</summary>
+    public async Task<JsonNode> ReloadRejectedAsync()
+    {
+        using var response = await ReloadAsync();
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.UnprocessableEntity, $"expected 422, got {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)!["errors"]![0]!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Proxy.Dispose();

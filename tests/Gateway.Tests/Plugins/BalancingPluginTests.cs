@@ -141,11 +141,8 @@ public sealed class BalancingPluginTests : IAsyncLifetime
             .StartAsync();
         gateway.WritePipeline(Pipeline(policy));
 
-        using var response = await gateway.ReloadAsync();
-        var body = await response.Content.ReadAsStringAsync();
+        var error = await gateway.ReloadRejectedAsync();
 
-        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, body);
-        var error = JsonNode.Parse(body)!["errors"]![0]!;
         Assert.Equal(path, (string?)error["path"]);
         Assert.Contains(message, (string?)error["message"]);
     }
