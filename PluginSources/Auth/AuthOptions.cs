@@ -54,6 +54,9 @@ public record SchemeOptions
     /// <summary>jwt: how many validated tokens are remembered until they expire (default 10000; 0: none).</summary>
     public int? TokenCacheSize { get; init; }
 
+    /// <summary>jwt: claims copied into <c>vars</c>, claim name to var name (e.g. for AbTesting's sticky var).</summary>
+    public IReadOnlyDictionary<string, string>? ClaimVars { get; init; }
+
     /// <summary>jwt: claims copied to upstream headers, claim name to header name.</summary>
     public IReadOnlyDictionary<string, string>? ClaimHeaders { get; init; }
 }

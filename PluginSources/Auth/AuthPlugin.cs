@@ -133,6 +133,13 @@ public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
                 request.Headers[name] = value;
             }
         }
+        if (outcome.Vars is { } vars)
+        {
+            foreach (var (name, value) in vars)
+            {
+                context.Vars[name] = value;
+            }
+        }
         if (!_passCredentials)
         {
             foreach (var each in _schemes)

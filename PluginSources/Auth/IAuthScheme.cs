@@ -29,16 +29,21 @@ internal enum AuthStatus
 /// <param name="Consumer">Who the accepted credentials belong to.</param>
 /// <param name="Error">Why credentials were rejected; for the log and the problem's detail.</param>
 /// <param name="Headers">Upstream headers an accepted scheme adds (claims).</param>
+/// <param name="Vars">Values an accepted scheme puts into <c>vars</c> (claims).</param>
 internal readonly record struct AuthOutcome(
     AuthStatus Status,
     string? Consumer = null,
     string? Error = null,
-    IReadOnlyList<KeyValuePair<string, string>>? Headers = null)
+    IReadOnlyList<KeyValuePair<string, string>>? Headers = null,
+    IReadOnlyList<KeyValuePair<string, string>>? Vars = null)
 {
     public static AuthOutcome Absent => default;
 
     public static AuthOutcome Reject(string error) => new(AuthStatus.Rejected, Error: error);
 
-    public static AuthOutcome Accept(string consumer, IReadOnlyList<KeyValuePair<string, string>>? headers = null) =>
-        new(AuthStatus.Accepted, consumer, Headers: headers);
+    public static AuthOutcome Accept(
+        string consumer,
+        IReadOnlyList<KeyValuePair<string, string>>? headers = null,
+        IReadOnlyList<KeyValuePair<string, string>>? vars = null) =>
+        new(AuthStatus.Accepted, consumer, Headers: headers, Vars: vars);
 }

@@ -22,10 +22,12 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
     private readonly JwksKeySource? _jwks;
     private readonly string _consumerClaim;
     private readonly KeyValuePair<string, string>[] _claimHeaders;
+    private readonly KeyValuePair<string, string>[] _claimVars;
     private readonly ValidatedTokenCache? _validated;
 
-    private JwtScheme(TokenValidationParameters parameters, IReadOnlyList<SecurityKey> inlineKeys, JwksKeySource? jwks, string consumerClaim, KeyValuePair<string, string>[] claimHeaders, int tokenCacheSize)
+    private JwtScheme(TokenValidationParameters parameters, IReadOnlyList<SecurityKey> inlineKeys, JwksKeySource? jwks, string consumerClaim, KeyValuePair<string, string>[] claimHeaders, KeyValuePair<string, string>[] claimVars, int tokenCacheSize)
     {
+        _claimVars = claimVars;
         _validated = tokenCacheSize > 0 ? new ValidatedTokenCache(TimeProvider.System, tokenCacheSize) : null;
         _inlineKeys = inlineKeys;
         _jwks = jwks;
@@ -50,7 +52,7 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
     public static async Task<JwtScheme> CreateAsync(SchemeOptions options, string path, ILogger logger)
     {
         SchemeValidation.OnlyFields(options, path, "issuers", "audiences", "algorithms", "clockSkewSeconds", "signingKeys",
-            "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders", "tokenCacheSize");
+            "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders", "claimVars", "tokenCacheSize");
         var issuers = Required(options.Issuers, path + ".issuers", "at least one issuer is required");
         var audiences = Required(options.Audiences, path + ".audiences", "at least one audience is required");
         var algorithms = Required(options.Algorithms, path + ".algorithms", "list the accepted algorithms (HS256, RS256, ES256)");
@@ -107,7 +109,8 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
         {
             throw new PluginConfigurationException(path + ".tokenCacheSize", "must be 0 (no cache) or more");
         }
-        return new JwtScheme(parameters, inlineKeys, jwks, options.ConsumerClaim ?? "sub", claimHeaders, options.TokenCacheSize ?? 10_000);
+        return new JwtScheme(parameters, inlineKeys, jwks, options.ConsumerClaim ?? "sub", claimHeaders,
+            (options.ClaimVars ?? new Dictionary<string, string>()).ToArray(), options.TokenCacheSize ?? 10_000);
     }
 
     private static IReadOnlyList<string> Required(IReadOnlyList<string>? values, string path, string message) =>
@@ -177,27 +180,28 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
         {
             return AuthOutcome.Reject($"the token has no '{_consumerClaim}' claim");
         }
-        var outcome = AuthOutcome.Accept(consumer, ClaimHeaders(identity));
+        var outcome = AuthOutcome.Accept(consumer, Claims(identity, _claimHeaders), Claims(identity, _claimVars));
         _validated?.Add(digest, outcome, new DateTimeOffset(DateTime.SpecifyKind(result.SecurityToken.ValidTo, DateTimeKind.Utc)));
         return outcome;
     }
 
-    private List<KeyValuePair<string, string>>? ClaimHeaders(ClaimsIdentity identity)
+    // Each mapped claim present in the token, its values joined with spaces, under its target name.
+    private static List<KeyValuePair<string, string>>? Claims(ClaimsIdentity identity, KeyValuePair<string, string>[] map)
     {
-        if (_claimHeaders.Length == 0)
+        if (map.Length == 0)
         {
             return null;
         }
-        var headers = new List<KeyValuePair<string, string>>(_claimHeaders.Length);
-        foreach (var (claim, header) in _claimHeaders)
+        var found = new List<KeyValuePair<string, string>>(map.Length);
+        foreach (var (claim, target) in map)
         {
             var values = identity.FindAll(claim).Select(c => c.Value).ToArray();
             if (values.Length > 0)
             {
-                headers.Add(new(header, string.Join(' ', values)));
+                found.Add(new(target, string.Join(' ', values)));
             }
         }
-        return headers;
+        return found;
     }
 
     // What went wrong, in words that help the operator and give nothing away a client could not see for itself.

@@ -6,7 +6,7 @@ internal static class SchemeValidation
     private static readonly string[] AllFields =
     [
         "header", "query", "keys", "realm", "users", "issuers", "audiences", "algorithms", "clockSkewSeconds",
-        "signingKeys", "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders", "tokenCacheSize",
+        "signingKeys", "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders", "claimVars", "tokenCacheSize",
     ];
 
     /// <summary>Rejects fields that belong to another scheme: a typo there would silently weaken the config.</summary>
@@ -41,6 +41,7 @@ internal static class SchemeValidation
         "consumerClaim" => options.ConsumerClaim is not null,
         "claimHeaders" => options.ClaimHeaders is not null,
         "tokenCacheSize" => options.TokenCacheSize is not null,
+        "claimVars" => options.ClaimVars is not null,
         _ => false,
     };
 

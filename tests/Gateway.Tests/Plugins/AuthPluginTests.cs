@@ -26,10 +26,12 @@ public sealed class AuthPluginTests : IAsyncLifetime
         .Cluster("backend", _origin)
         .FirstPartyPlugin("Auth")
         .TestPlugin("Probe")
+        .Script("tenant.js", "function onResponse(ctx) { if ('tenant' in ctx.vars) ctx.response.headers.set('x-tenant-var', ctx.vars.tenant); }")
         .Pipeline($$"""
             { "pipeline": [
               { "plugin": "Auth", "config": {{authConfig}} },
-              { "plugin": "Probe", "config": { "tag": "after-auth", "echoVar": "consumer" } }
+              { "plugin": "Probe", "config": { "tag": "after-auth", "echoVar": "consumer" } },
+              { "script": "scripts/tenant.js" }
             ] }
             """)
         .StartAsync();
@@ -111,7 +113,7 @@ public sealed class AuthPluginTests : IAsyncLifetime
 
     private static string JwtConfig(string keys, string algorithms = """["HS256", "RS256", "ES256"]""") => $$"""
         { "scheme": "jwt", "issuers": ["{{AuthTokens.Issuer}}"], "audiences": ["{{AuthTokens.Audience}}"],
-          "algorithms": {{algorithms}}, "clockSkewSeconds": 5, "claimHeaders": { "tenant": "x-tenant" },
+          "algorithms": {{algorithms}}, "clockSkewSeconds": 5, "claimHeaders": { "tenant": "x-tenant" }, "claimVars": { "tenant": "tenant" },
           "signingKeys": {{keys}} }
         """;
 
@@ -145,6 +147,7 @@ public sealed class AuthPluginTests : IAsyncLifetime
             var echo = await OriginEcho.ReadAsync(response);
             Assert.Equal(subject, response.Headers.GetValues("x-var").Single());
             Assert.Equal("acme", echo.Headers["x-tenant"]);
+            Assert.Equal("acme", response.Headers.GetValues("x-tenant-var").Single());
             Assert.False(echo.Headers.ContainsKey("authorization"));
         }
     }
