@@ -32,12 +32,17 @@ internal sealed partial class ResilientDistributedCache(IDistributedCache inner,
 
     public Task RemoveAsync(string key, CancellationToken token = default) => RunAsync(inner.RemoveAsync(key, token));
 
-    private async Task RunAsync(Task operation) => await RunAsync(WithResult(operation), fallback: true).ConfigureAwait(false);
-
-    private static async Task<bool> WithResult(Task operation)
+    private async Task RunAsync(Task operation)
     {
-        await operation.ConfigureAwait(false);
-        return true;
+        try
+        {
+            await operation.WaitAsync(timeout).ConfigureAwait(false);
+            health.Succeeded();
+        }
+        catch (Exception ex) when (IsCacheFailure(ex))
+        {
+            Degrade(operation, ex);
+        }
     }
 
     private async Task<T> RunAsync<T>(Task<T> operation, T fallback)
@@ -48,17 +53,24 @@ internal sealed partial class ResilientDistributedCache(IDistributedCache inner,
             health.Succeeded();
             return result;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (IsCacheFailure(ex))
         {
-            // The abandoned operation may still fault later; observe it so it is not reported as unobserved.
-            _ = operation.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-            if (health.LastError is null)
-            {
-                Log.Degraded(logger, ex.Message);
-            }
-            health.Failed(ex.Message);
+            Degrade(operation, ex);
             return fallback;
         }
+    }
+
+    private static bool IsCacheFailure(Exception exception) => exception is RedisException or TimeoutException or ObjectDisposedException;
+
+    private void Degrade(Task operation, Exception exception)
+    {
+        // The abandoned operation may still fault later; observe it so it is not reported as unobserved.
+        _ = operation.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        if (health.LastError is null)
+        {
+            Log.Degraded(logger, exception.Message);
+        }
+        health.Failed(exception.Message);
     }
 
     private static partial class Log

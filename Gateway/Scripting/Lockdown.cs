@@ -10,14 +10,18 @@ namespace Gateway.Scripting;
 /// </summary>
 internal static class Lockdown
 {
-    /// <summary>Freezes <paramref name="root"/> and every object reachable from it through properties and prototypes.</summary>
-    public static void DeepFreeze(Engine engine, JsValue root)
+    /// <summary>Freezes the roots and every object reachable from them through properties and prototypes.</summary>
+    /// <remarks>One walk for all roots: each reaches the built-ins through its prototypes, which are visited once.</remarks>
+    public static void DeepFreeze(Engine engine, params ReadOnlySpan<JsValue> roots)
     {
         var freeze = engine.Intrinsics.Object.Get("freeze");
         var arguments = new JsValue[1];
         var seen = new HashSet<ObjectInstance>(ReferenceEqualityComparer.Instance);
         var pending = new Stack<ObjectInstance>();
-        Push(root, seen, pending);
+        foreach (var root in roots)
+        {
+            Push(root, seen, pending);
+        }
         while (pending.TryPop(out var current))
         {
             arguments[0] = current;

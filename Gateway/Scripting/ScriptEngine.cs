@@ -55,13 +55,10 @@ internal sealed class ScriptEngine : IDisposable
         }
         _onRequest = exports[0];
         _onResponse = exports[1];
-        Lockdown.DeepFreeze(_engine, _engine.Global);
-        Lockdown.DeepFreeze(_engine, exports[2]);
-
         var configValue = config.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null
             ? new JsObject(_engine)
             : ScriptValues.FromJson(_engine, config);
-        Lockdown.DeepFreeze(_engine, configValue);
+        Lockdown.DeepFreeze(_engine, _engine.Global, exports[2], configValue);
         _arguments = [ScriptContextObject.Create(_engine, _call, configValue, script.Name, logger)];
     }
 

@@ -12,6 +12,7 @@ public sealed class AbTestingPlugin : IGatewayPlugin
 {
     private readonly AbTestingOptions _options;
     private readonly VariantPicker _picker;
+    private readonly Func<UpstreamDestination, bool>?[] _inGroup;
     private readonly Dictionary<string, int> _byName;
     private readonly string _var;
     private readonly string? _upstreamHeader;
@@ -25,6 +26,7 @@ public sealed class AbTestingPlugin : IGatewayPlugin
         _options = setup.GetConfig<AbTestingOptions>();
         Validate(_options);
         _picker = new VariantPicker(_options.Name, _options.Variants);
+        _inGroup = _options.Variants.Select(variant => variant.Group is { } group ? InGroup(group) : null).ToArray();
         _byName = _options.Variants.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
         _var = _options.Var ?? "variant";
         _upstreamHeader = NullIfEmpty(_options.UpstreamHeader ?? "x-variant");
@@ -92,7 +94,7 @@ public sealed class AbTestingPlugin : IGatewayPlugin
         {
             http.Request.Headers[_upstreamHeader] = variant.Name;
         }
-        Route(context, variant);
+        Route(context, index);
 
         var setCookie = assignedNow && _cookie is not null;
         if (_responseHeader is null && !setCookie)
@@ -137,20 +139,20 @@ public sealed class AbTestingPlugin : IGatewayPlugin
         return (key.Length == 0 ? _picker.PickRandom() : _picker.Pick(key), false);
     }
 
-    private static void Route(PluginContext context, VariantOptions variant)
+    private static Func<UpstreamDestination, bool> InGroup(IReadOnlyDictionary<string, string> group) =>
+        destination => group.All(pair => destination.Metadata.TryGetValue(pair.Key, out var value) && value == pair.Value);
+
+    private void Route(PluginContext context, int index)
     {
-        if (variant.Cluster is { } cluster)
+        if (_inGroup[index] is not { } inGroup)
         {
-            context.ChooseCluster(cluster);
+            context.ChooseCluster(_options.Variants[index].Cluster!);
             return;
         }
-        var group = variant.Group!;
-        bool InGroup(UpstreamDestination destination) =>
-            group.All(pair => destination.Metadata.TryGetValue(pair.Key, out var value) && value == pair.Value);
         // A variant whose destinations are all down does not take the route down: its requests go to the others.
-        if (context.Destinations.Any(InGroup))
+        if (context.Destinations.Any(inGroup))
         {
-            context.NarrowDestinations(InGroup);
+            context.NarrowDestinations(inGroup);
         }
     }
 
