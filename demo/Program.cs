@@ -44,8 +44,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
         Gateway demo: proxy {proxy}, admin {admin}, origins api-1 :5101, api-2 :5102, web-1 :5103
           curl -i {proxy}/api/hello                   # api-1 / api-2 weighted 2:1 by the Balancing plugin (see x-origin); HeaderRewrite adds x-gateway, scripts/tag.js x-gateway-tag
           curl -i {proxy}/api/internal/x              # 403 from scripts/deny.js; the origins never see it
-          curl -i {proxy}/secure/hello                # 401 from the Auth plugin; add -H "x-api-key: demo-key-0123456789abcdef" to pass as consumer "demo",
-                                                      # whom AbTesting keeps on one variant (x-variant); ?variant=next forces the other
+          curl -i {proxy}/secure/hello                # 401 from Auth; with -H "x-api-key: demo-key-0123456789abcdef" consumer "demo", kept on one AbTesting variant (x-variant; ?variant=next forces the other)
           curl -i {proxy}/anything                    # route "web"
           curl -s -H "Authorization: Bearer {key}" {admin}/admin/pipeline
           curl -s -X POST -H "Authorization: Bearer {key}" {admin}/admin/reload    # after editing plugins.json or a script in {Path.Combine(root, "scripts")}
