@@ -14,7 +14,7 @@ WRK_HEADER=(); if [ -n "${HEADER:-}" ]; then WRK_HEADER=(-H "$HEADER"); fi
 dotnet build backend -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build yarp -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build ../Gateway -c Release -nologo -v q -clp:ErrorsOnly
-for plugin in HeaderRewrite Auth AbTesting Balancing; do
+for plugin in HeaderRewrite Auth AbTesting Balancing Caching; do
   dotnet build "../PluginSources/$plugin" -c Release -nologo -v q -clp:ErrorsOnly
 done
 

@@ -3,6 +3,7 @@ using Gateway.Admin;
 using Gateway.Caching;
 using Gateway.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Yarp.ReverseProxy;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -18,6 +19,7 @@ public static class AdminEndpoints
         var admin = root.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>();
         admin.MapPost("/reload", ReloadAsync);
         admin.MapGet("/pipeline", Pipeline);
+        admin.MapPost("/cache/purge", PurgeCacheAsync);
         return root;
     }
 
@@ -45,6 +47,46 @@ public static class AdminEndpoints
         holder.Current is { } snapshot
             ? TypedResults.Ok(PipelineView.From(snapshot))
             : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The pipeline has not been loaded yet.");
+
+    // Reaches every caching stage of the serving pipeline that runs on the route, holding the snapshot meanwhile.
+    private static async Task<Results<Ok<PurgeView>, ProblemHttpResult>> PurgeCacheAsync(
+        PurgeRequest purge, PipelineHolder holder, IProxyStateLookup proxy, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(purge.Route) || purge.Key is { Length: 0 })
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status400BadRequest,
+                title: "Give \"route\", and \"key\" to purge one key instead of the whole route.");
+        }
+        if (!proxy.TryGetRoute(purge.Route, out _))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No route '{purge.Route}' is configured.");
+        }
+        var snapshot = holder.Acquire();
+        try
+        {
+            var stages = snapshot.Stages.Where(stage => stage.Cache is not null && stage.AppliesTo(purge.Route)).ToArray();
+            if (stages.Length == 0)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No caching stage runs on route '{purge.Route}'.");
+            }
+            foreach (var stage in stages)
+            {
+                await (purge.Key is null
+                    ? stage.Cache!.PurgeRouteAsync(purge.Route, cancellationToken)
+                    : stage.Cache!.PurgeKeyAsync(purge.Route, purge.Key, cancellationToken)).ConfigureAwait(false);
+            }
+            return TypedResults.Ok(new PurgeView(purge.Route, purge.Key, stages.Select(stage => stage.Entry.DisplayName).ToArray()));
+        }
+        finally
+        {
+            snapshot.Release();
+        }
+    }
+
+    private sealed record PurgeRequest(string Route, string? Key);
+
+    private sealed record PurgeView(string Route, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key, IReadOnlyList<string> Stages);
 
     private sealed record HealthView(string Status, int Generation, CacheView Cache);
 

@@ -23,7 +23,9 @@ internal static class GatewayCacheRegistration
         }
 
         services.AddSingleton(new CacheHealth("redis"));
-        services.AddSingleton<IDistributedCache>(provider =>
+        services.AddSingleton<IDistributedCache>(provider => provider.GetRequiredService<ResilientDistributedCache>());
+        services.AddHostedService<RedisConnector>();
+        services.AddSingleton(provider =>
         {
             var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
             var redis = ConfigurationOptions.Parse(connectionString);
@@ -36,5 +38,13 @@ internal static class GatewayCacheRegistration
                 provider.GetRequiredService<ILogger<ResilientDistributedCache>>());
         });
         return services;
+    }
+
+    /// <summary>Connects to Redis while the gateway starts, waiting at most the connect timeout.</summary>
+    private sealed class RedisConnector(ResilientDistributedCache cache, IOptions<CacheOptions> options) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => cache.ConnectAsync(options.Value.ConnectTimeout, cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

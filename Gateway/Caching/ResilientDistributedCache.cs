@@ -14,6 +14,24 @@ internal sealed partial class ResilientDistributedCache(IDistributedCache inner,
 {
     public void Dispose() => (inner as IDisposable)?.Dispose();
 
+    /// <summary>
+    /// Opens the connection before the first request needs it: connecting takes longer than one operation may, so
+    /// without this the first requests of a process would all find the cache failing.
+    /// </summary>
+    public async Task ConnectAsync(TimeSpan connectTimeout, CancellationToken cancellationToken)
+    {
+        var probe = inner.GetAsync("connect-probe", cancellationToken);
+        try
+        {
+            await probe.WaitAsync(connectTimeout, cancellationToken).ConfigureAwait(false);
+            health.Succeeded();
+        }
+        catch (Exception ex) when (IsCacheFailure(ex))
+        {
+            Degrade(probe, ex);
+        }
+    }
+
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using System.IO.Pipelines;
 using Gateway.Errors;
 using Microsoft.Extensions.ObjectPool;
 using Yarp.ReverseProxy;
@@ -102,8 +102,7 @@ internal sealed partial class PipelineMiddleware
             }
             else if (request.DeferredBody is { } body)
             {
-                context.Response.ContentLength = Encoding.UTF8.GetByteCount(body);
-                await context.Response.WriteAsync(body, Encoding.UTF8).ConfigureAwait(false);
+                await WriteDeferredBodyAsync(context, body).ConfigureAwait(false);
             }
             else
             {
@@ -116,6 +115,22 @@ internal sealed partial class PipelineMiddleware
             _contexts.Return(request);
             snapshot.Release();
         }
+    }
+
+    private static ValueTask<FlushResult> WriteDeferredBodyAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        var response = context.Response;
+        var bodiless = response.StatusCode is 204 or 304 || response.StatusCode < 200;
+        if (!response.HasStarted)
+        {
+            response.ContentLength = bodiless ? null : body.Length;
+        }
+        // A HEAD answer carries the length of the body it stands for, not the body.
+        if (bodiless || HttpMethods.IsHead(context.Request.Method))
+        {
+            return default;
+        }
+        return response.BodyWriter.WriteAsync(body, context.RequestAborted);
     }
 
     private sealed class ContextPolicy : PooledObjectPolicy<ProxyRequestContext>

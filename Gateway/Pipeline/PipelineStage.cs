@@ -19,6 +19,7 @@ internal sealed class PipelineStage
         _plugin = plugin;
         Version = version;
         Script = plugin as ScriptPlugin;
+        Cache = plugin as IResponseCache;
     }
 
     public PipelineEntry Entry { get; }
@@ -30,6 +31,9 @@ internal sealed class PipelineStage
 
     /// <summary>The script entry's runtime, for its hash and bound breaches; null for a C# plugin.</summary>
     public ScriptPlugin? Script { get; }
+
+    /// <summary>The plugin as a response cache the admin API can purge; null for other plugins.</summary>
+    public IResponseCache? Cache { get; }
 
     public bool AppliesTo(string routeId) =>
         Entry.AllRoutes || Entry.Routes.Contains(routeId, StringComparer.OrdinalIgnoreCase);

@@ -93,7 +93,7 @@ internal sealed class ProxyRequestContext : PluginContext
     /// A body a stage answered with but left to the runner to write once the stages have unwound, so that stages
     /// before it can still change the status and headers, as they can for an upstream's answer.
     /// </summary>
-    internal string? DeferredBody { get; set; }
+    internal ReadOnlyMemory<byte>? DeferredBody { get; private set; }
 
     /// <summary>YARP's forwarding, once the terminal has started it.</summary>
     internal Task? Forwarding { get; private set; }
@@ -114,6 +114,8 @@ internal sealed class ProxyRequestContext : PluginContext
         _destinations = null;
         return kept.Count;
     }
+
+    public override void DeferResponseBody(ReadOnlyMemory<byte> body) => DeferredBody = body;
 
     public override bool ChooseDestination(string destinationId)
     {

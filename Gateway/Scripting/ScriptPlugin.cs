@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Gateway.Pipeline;
 using Gateway.Plugins;
@@ -172,10 +173,10 @@ internal sealed partial class ScriptPlugin : IGatewayPlugin, IDisposable
         {
             response.ContentType = reply.ContentType;
         }
-        // The runner writes the body after the stages unwind; a warm-up request has no runner and needs no body.
-        if (context is ProxyRequestContext request)
+        // The runner writes the body after the stages unwind.
+        if (reply.Body is not null)
         {
-            request.DeferredBody = reply.Body;
+            context.DeferResponseBody(Encoding.UTF8.GetBytes(reply.Body));
         }
     }
 

@@ -38,4 +38,9 @@ internal sealed class WarmUpContext : PluginContext
     public override bool ChooseDestination(string destinationId) => false;
 
     public override bool ChooseCluster(string clusterId) => false;
+
+    // A warm-up request has no client to write to.
+    public override void DeferResponseBody(ReadOnlyMemory<byte> body)
+    {
+    }
 }

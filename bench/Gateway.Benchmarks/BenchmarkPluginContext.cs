@@ -31,4 +31,9 @@ internal sealed class BenchmarkPluginContext(IReadOnlyList<UpstreamDestination>?
     }
 
     public override bool ChooseCluster(string clusterId) => false;
+
+    /// <summary>The body a stage answered with, as the gateway would write it.</summary>
+    public ReadOnlyMemory<byte> DeferredBody { get; private set; }
+
+    public override void DeferResponseBody(ReadOnlyMemory<byte> body) => DeferredBody = body;
 }

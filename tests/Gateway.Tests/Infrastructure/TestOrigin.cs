@@ -16,13 +16,15 @@ internal sealed class TestOrigin : IAsyncDisposable
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TimeSpan _delay;
+    private readonly Func<HttpContext, int, Task>? _respond;
     private int _requests;
 
-    private TestOrigin(string name, WebApplication app, TimeSpan delay)
+    private TestOrigin(string name, WebApplication app, TimeSpan delay, Func<HttpContext, int, Task>? respond)
     {
         Name = name;
         _app = app;
         _delay = delay;
+        _respond = respond;
     }
 
     public string Name { get; }
@@ -33,13 +35,14 @@ internal sealed class TestOrigin : IAsyncDisposable
 
     /// <param name="name">What it calls itself in its answers and its x-origin header.</param>
     /// <param name="delay">How long it takes over each answer (a slow upstream).</param>
-    public static async Task<TestOrigin> StartAsync(string name, TimeSpan delay = default)
+    /// <param name="respond">Answers instead of the echo; gets the request and its number (1 for the first).</param>
+    public static async Task<TestOrigin> StartAsync(string name, TimeSpan delay = default, Func<HttpContext, int, Task>? respond = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        var origin = new TestOrigin(name, app, delay);
+        var origin = new TestOrigin(name, app, delay, respond);
         app.Run(origin.HandleAsync);
         await app.StartAsync();
         origin.Url = app.Urls.Single() + "/";
@@ -54,10 +57,15 @@ internal sealed class TestOrigin : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        Interlocked.Increment(ref _requests);
+        var number = Interlocked.Increment(ref _requests);
         if (_delay > TimeSpan.Zero)
         {
             await Task.Delay(_delay);
+        }
+        if (_respond is not null)
+        {
+            await _respond(context, number);
+            return;
         }
         if (context.Request.Path.StartsWithSegments("/hold"))
         {

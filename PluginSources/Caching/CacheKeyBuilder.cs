@@ -1,0 +1,131 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Plugins.Caching;
+
+/// <summary>
+/// Builds a request's cache key: <c>GET host/path?query</c>, then <c>|h:name=value</c> for each keyed header and
+/// <c>|v:name=value</c> for each keyed var, values percent-encoded so that no value can imitate another part.
+/// HEAD shares GET's key: a stored GET answers both.
+/// </summary>
+internal sealed class CacheKeyBuilder
+{
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
+    private readonly bool _wholeQuery;
+    private readonly string[] _queryParameters;
+    private readonly string[] _headers;
+    private readonly string[] _vars;
+
+    private CacheKeyBuilder(bool wholeQuery, string[] queryParameters, string[] headers, string[] vars)
+    {
+        _wholeQuery = wholeQuery;
+        _queryParameters = queryParameters;
+        _headers = headers;
+        _vars = vars;
+    }
+
+    /// <exception cref="PluginConfigurationException">The key options are unusable; the path names the field.</exception>
+    public static CacheKeyBuilder From(CacheKeyOptions? options)
+    {
+        var query = options?.Query;
+        bool whole;
+        string[] parameters = [];
+        switch (query)
+        {
+            case null:
+            case { ValueKind: JsonValueKind.String } when query.Value.ValueEquals("all"):
+                whole = true;
+                break;
+            case { ValueKind: JsonValueKind.String } when query.Value.ValueEquals("none"):
+                whole = false;
+                break;
+            case { ValueKind: JsonValueKind.Array } when query.Value.EnumerateArray().All(p => p.ValueKind == JsonValueKind.String && p.GetString()!.Length > 0):
+                whole = false;
+                parameters = query.Value.EnumerateArray().Select(p => p.GetString()!).ToArray();
+                break;
+            default:
+                throw new PluginConfigurationException("$.key.query", "use \"all\", \"none\" or a list of parameter names");
+        }
+        return new CacheKeyBuilder(whole, parameters, Names(options?.Headers, "$.key.headers"), Names(options?.Vars, "$.key.vars"));
+    }
+
+    private static string[] Names(string[]? names, string path)
+    {
+        if (names is null)
+        {
+            return [];
+        }
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(names[i]))
+            {
+                throw new PluginConfigurationException($"{path}[{i}]", "a name cannot be empty");
+            }
+        }
+        return names;
+    }
+
+    public string Build(PluginContext context)
+    {
+        var request = context.HttpContext.Request;
+        var key = t_builder ??= new StringBuilder(256);
+        key.Clear();
+        key.Append("GET ");
+        AppendLower(key, request.Host.Value ?? "");
+        key.Append(request.PathBase.Value).Append(request.Path.Value);
+        if (_wholeQuery)
+        {
+            key.Append(request.QueryString.Value);
+        }
+        else if (_queryParameters.Length > 0)
+        {
+            var separator = '?';
+            foreach (var name in _queryParameters)
+            {
+                foreach (var value in request.Query[name])
+                {
+                    key.Append(separator).Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value ?? ""));
+                    separator = '&';
+                }
+            }
+        }
+        foreach (var name in _headers)
+        {
+            key.Append("|h:").Append(name).Append('=').Append(Uri.EscapeDataString(request.Headers[name].ToString()));
+        }
+        if (_vars.Length > 0)
+        {
+            var vars = context.Vars;
+            foreach (var name in _vars)
+            {
+                var value = vars.TryGetValue(name, out var held) ? held?.ToString() ?? "" : "";
+                key.Append("|v:").Append(name).Append('=').Append(Uri.EscapeDataString(value));
+            }
+        }
+        return key.ToString();
+    }
+
+    /// <summary>The values of a response's <c>Vary</c> fields in this request: what tells its variants apart.</summary>
+    public static string VaryValues(HttpRequest request, string[] varyHeaders)
+    {
+        var key = t_builder ??= new StringBuilder(256);
+        key.Clear();
+        foreach (var name in varyHeaders)
+        {
+            // Field values compare after joining lines and trimming (RFC 9111 §4.1 allows this normalization).
+            key.Append('|').Append(name).Append('=').Append(Uri.EscapeDataString(string.Join(",", request.Headers[name].Select(v => v?.Trim()))));
+        }
+        return key.ToString();
+    }
+
+    private static void AppendLower(StringBuilder key, string host)
+    {
+        foreach (var c in host)
+        {
+            key.Append(char.ToLowerInvariant(c));
+        }
+    }
+}

@@ -1,0 +1,47 @@
+using System.Text.Json;
+
+namespace Gateway.Plugins.Caching;
+
+/// <summary>The plugin's <c>config</c>. Every member is optional.</summary>
+public sealed record CachingOptions
+{
+    /// <summary>The largest body stored; larger responses stream through uncached. Default 1 MiB.</summary>
+    public int? MaxBodyBytes { get; init; }
+
+    /// <summary>What besides method, host and path tells stored responses apart.</summary>
+    public CacheKeyOptions? Key { get; init; }
+
+    /// <summary>Store responses that carry <c>Set-Cookie</c> (the cookie itself is never stored). Default false.</summary>
+    public bool? StoreSetCookie { get; init; }
+
+    /// <summary>How long concurrent misses for one key wait for the request that went upstream. Default 5000.</summary>
+    public int? LockTimeoutMs { get; init; }
+
+    /// <summary>How long a response is kept once stale, for revalidation and <c>max-stale</c> requests. Default 600.</summary>
+    public int? KeepStaleSeconds { get; init; }
+
+    /// <summary>The share of the time since <c>Last-Modified</c> used as heuristic freshness (RFC 9111 §4.2.2). Default 0.1.</summary>
+    public double? HeuristicFraction { get; init; }
+
+    /// <summary>The longest heuristic freshness, in seconds. Default 86400.</summary>
+    public int? MaxHeuristicSeconds { get; init; }
+
+    /// <summary>The response header that says HIT, MISS, STALE, REVALIDATED or BYPASS; empty for none. Default <c>X-Cache</c>.</summary>
+    public string? StatusHeader { get; init; }
+
+    /// <summary>A response header that carries the cache key, for purging by key; none unless given.</summary>
+    public string? KeyHeader { get; init; }
+}
+
+/// <summary>The parts of a request that make up its cache key besides method, host and path.</summary>
+public sealed record CacheKeyOptions
+{
+    /// <summary><c>"all"</c> (the default): the whole query string; <c>"none"</c>; or a list of parameter names.</summary>
+    public JsonElement? Query { get; init; }
+
+    /// <summary>Request headers whose values are part of the key.</summary>
+    public string[]? Headers { get; init; }
+
+    /// <summary><c>vars</c> entries whose values are part of the key, such as the A/B variant or the auth consumer.</summary>
+    public string[]? Vars { get; init; }
+}

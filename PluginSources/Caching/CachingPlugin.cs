@@ -1,0 +1,481 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Plugins.Caching;
+
+/// <summary>
+/// A shared HTTP cache (RFC 9111) in front of the upstream, stored in the gateway's cache (Redis when configured,
+/// in-process otherwise): fresh responses are answered without the upstream, stale ones revalidated with
+/// conditional requests, concurrent misses for one key collapsed into one upstream request per node.
+/// </summary>
+public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
+{
+    private const int DefaultMaxBodyBytes = 1 << 20;
+
+    // The fields a 304 carries (RFC 9110 §15.4.5), taken from the stored response.
+    private static readonly HashSet<string> NotModifiedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        HeaderNames.CacheControl, HeaderNames.ContentLocation, HeaderNames.Date, HeaderNames.ETag, HeaderNames.Expires, HeaderNames.Vary,
+    };
+
+    private readonly IDistributedCache _cache;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CacheKeyBuilder _keys;
+    private readonly StoragePolicy _policy;
+    private readonly RouteGenerations _generations;
+    private readonly Flights _flights = new();
+    private readonly TimeSpan _lockTimeout;
+    private readonly long _keepStale;
+    private readonly string? _statusHeader;
+    private readonly string? _keyHeader;
+
+    public CachingPlugin(PluginSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        var options = setup.GetConfig<CachingOptions>();
+        var maxBody = Positive(options.MaxBodyBytes, DefaultMaxBodyBytes, "$.maxBodyBytes");
+        _lockTimeout = TimeSpan.FromMilliseconds(Positive(options.LockTimeoutMs, 5000, "$.lockTimeoutMs"));
+        _keepStale = Positive(options.KeepStaleSeconds, 600, "$.keepStaleSeconds", allowZero: true) * 1000L;
+        var maxHeuristic = Positive(options.MaxHeuristicSeconds, 86_400, "$.maxHeuristicSeconds", allowZero: true) * 1000L;
+        var fraction = options.HeuristicFraction ?? 0.1;
+        if (fraction is < 0 or > 1 || double.IsNaN(fraction))
+        {
+            throw new PluginConfigurationException("$.heuristicFraction", "must be between 0 and 1");
+        }
+        _statusHeader = HeaderName(options.StatusHeader ?? "X-Cache", "$.statusHeader");
+        _keyHeader = HeaderName(options.KeyHeader ?? "", "$.keyHeader");
+        _keys = CacheKeyBuilder.From(options.Key);
+        _policy = new StoragePolicy(maxBody, options.StoreSetCookie ?? false, fraction, maxHeuristic,
+            new[] { _statusHeader, _keyHeader }.OfType<string>().ToArray());
+        _cache = setup.Services.GetRequiredService<IDistributedCache>();
+        _time = setup.Services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _logger = setup.Logger;
+        _generations = new RouteGenerations(_cache, _time);
+    }
+
+    private static int Positive(int? value, int fallback, string path, bool allowZero = false) => value switch
+    {
+        null => fallback,
+        > 0 => value.Value,
+        0 when allowZero => 0,
+        _ => throw new PluginConfigurationException(path, allowZero ? "must be zero or more" : "must be more than zero"),
+    };
+
+    private static string? HeaderName(string name, string path)
+    {
+        if (name.Length == 0)
+        {
+            return null;
+        }
+        if (!name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+        {
+            throw new PluginConfigurationException(path, $"'{name}' is not a header name");
+        }
+        return name;
+    }
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    {
+        var request = context.HttpContext.Request;
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            return InvalidatingAsync(context, next);
+        }
+        // Ranges pass through: the cache keeps whole representations and does not cut them.
+        if (request.Headers.ContainsKey(HeaderNames.Range))
+        {
+            return BypassingAsync(context, next);
+        }
+        return CachingAsync(context, next);
+    }
+
+    private async ValueTask CachingAsync(PluginContext context, PluginDelegate next)
+    {
+        var http = context.HttpContext;
+        var request = http.Request;
+        var directives = RequestDirectives(request.Headers);
+        var key = _keys.Build(context);
+        var primaryKey = await _generations.PrefixAsync(context.RouteId).ConfigureAwait(false) + key;
+        var (stored, rule, storageKey) = await LookupAsync(primaryKey, request).ConfigureAwait(false);
+
+        if (stored is not null)
+        {
+            var age = stored.AgeAt(Now);
+            switch (Usability(stored, age, directives))
+            {
+                case Use.Fresh:
+                    Serve(context, stored, age, "HIT", key);
+                    return;
+                case Use.Stale:
+                    Serve(context, stored, age, "STALE", key);
+                    return;
+                // Within stale-while-revalidate one request revalidates; the others meanwhile get the stale copy.
+                case Use.StaleWhileRevalidating when _flights.IsUnderWay(storageKey):
+                    Serve(context, stored, age, "STALE", key);
+                    return;
+            }
+        }
+        if (directives.OnlyIfCached)
+        {
+            // RFC 9111 §5.2.1.7: nothing suitable stored and the client forbids going upstream.
+            http.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            SetStatus(http.Response, "MISS", key);
+            return;
+        }
+
+        Flights.Flight? flight = null;
+        // A client that asks for an end-to-end reload (no-cache) goes upstream itself; HEAD waits but never leads.
+        if (!directives.NoCache)
+        {
+            flight = HttpMethods.IsGet(request.Method) ? _flights.TryLead(storageKey, out var underWay) : _flights.Joinable(storageKey, out underWay);
+            if (underWay is not null)
+            {
+                var shared = await underWay.WaitAsync(_lockTimeout, http.RequestAborted).ConfigureAwait(false);
+                if (shared is not null && shared.VaryValues == CacheKeyBuilder.VaryValues(request, shared.VaryHeaders)
+                    && Usability(shared.Response, shared.Response.AgeAt(Now), directives) == Use.Fresh)
+                {
+                    Serve(context, shared.Response, shared.Response.AgeAt(Now), "HIT", key);
+                    return;
+                }
+            }
+        }
+        var handedOver = false;
+        try
+        {
+            handedOver = await FetchAsync(context, next, directives, key, primaryKey, storageKey, stored, rule, flight).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                flight?.Land(null);
+            }
+        }
+    }
+
+    /// <summary>Goes upstream, revalidating the stored copy if there is one; returns whether the flight went with the body.</summary>
+    private async ValueTask<bool> FetchAsync(
+        PluginContext context, PluginDelegate next, CacheControl directives, string key, string primaryKey, string storageKey,
+        StoredResponse? stored, VaryRule? rule, Flights.Flight? flight)
+    {
+        var http = context.HttpContext;
+        var request = http.Request;
+        var isGet = HttpMethods.IsGet(request.Method);
+        // Revalidate a stored copy with its validators, unless the client brought conditions of its own.
+        var revalidating = isGet && stored is { HasValidator: true } && !IsConditional(request.Headers);
+        if (revalidating)
+        {
+            AddValidators(request.Headers, stored!);
+        }
+        var requestTime = Now;
+        await next(context).ConfigureAwait(false);
+        var responseTime = Now;
+        if (revalidating)
+        {
+            request.Headers.Remove(HeaderNames.IfNoneMatch);
+            request.Headers.Remove(HeaderNames.IfModifiedSince);
+        }
+        var response = http.Response;
+
+        if (revalidating && response.StatusCode == StatusCodes.Status304NotModified)
+        {
+            var headers = _policy.Freshen(stored!.Headers, response.Headers);
+            response.Headers.Clear();
+            foreach (var (name, value) in headers)
+            {
+                response.Headers.Append(name, value);
+            }
+            response.StatusCode = stored.Status;
+            var freshened = _policy.Prepare(http, directives, requestTime, responseTime, out var varyHeaders) is { } updated
+                ? WithBody(updated, stored.Body)
+                : null;
+            response.Headers.Clear();
+            Serve(context, freshened ?? WithHeaders(stored, headers), 0, "REVALIDATED", key);
+            if (freshened is not null)
+            {
+                var varyValues = CacheKeyBuilder.VaryValues(request, varyHeaders);
+                await StoreAsync(primaryKey, rule, varyHeaders, varyValues, freshened).ConfigureAwait(false);
+                flight?.Land(new FlightResult(freshened, varyHeaders, varyValues));
+            }
+            return false;
+        }
+
+        SetStatus(response, "MISS", key);
+        if (!isGet || _policy.Prepare(http, directives, requestTime, responseTime, out var vary) is not { } entry)
+        {
+            return false;
+        }
+        // The body is still to come: copy it as it streams to the client, then store it once it has all gone.
+        var capture = new CaptureStream(response.Body, _policy.MaxBodyBytes, response.ContentLength);
+        response.Body = capture;
+        var pending = new PendingStore(this, http, capture, entry, primaryKey, rule, vary, CacheKeyBuilder.VaryValues(request, vary), flight);
+        response.OnCompleted(static state => ((PendingStore)state).CompleteAsync(), pending);
+        return true;
+    }
+
+    private sealed class PendingStore(
+        CachingPlugin plugin, HttpContext http, CaptureStream capture, StoredResponse entry, string primaryKey, VaryRule? rule,
+        string[] varyHeaders, string varyValues, Flights.Flight? flight)
+    {
+        public async Task CompleteAsync()
+        {
+            var body = capture.TakeBody();
+            if (body is null || http.RequestAborted.IsCancellationRequested)
+            {
+                flight?.Land(null);
+                return;
+            }
+            var stored = WithBody(entry, body);
+            // Stored before the flight lands: a request that found the old copy while the flight was under way
+            // must find the new one once it is not.
+            await plugin.StoreAsync(primaryKey, rule, varyHeaders, varyValues, stored).ConfigureAwait(false);
+            flight?.Land(new FlightResult(stored, varyHeaders, varyValues));
+        }
+    }
+
+    private async Task StoreAsync(string primaryKey, VaryRule? rule, string[] varyHeaders, string varyValues, StoredResponse stored)
+    {
+        try
+        {
+            var now = Now;
+            // Kept past its lifetime so it can be revalidated, served within stale-while-revalidate or to max-stale.
+            var keepFor = Math.Max(0, stored.FreshnessLifetime - stored.InitialAge) + Math.Max(stored.StaleWhileRevalidate, _keepStale);
+            if (keepFor <= 0)
+            {
+                return;
+            }
+            var storageKey = primaryKey;
+            if (varyHeaders.Length > 0)
+            {
+                // Variants of one rule share its id; a response that varies on other headers starts a new rule.
+                var expiresAt = now + keepFor;
+                rule = rule is not null && rule.SameHeaders(varyHeaders)
+                    ? rule with { ExpiresAt = Math.Max(rule.ExpiresAt, expiresAt) }
+                    : new VaryRule(Guid.NewGuid().ToString("N")[..12], varyHeaders, expiresAt);
+                await _cache.SetAsync(primaryKey, rule.Serialize(), Expiry(rule.ExpiresAt - now)).ConfigureAwait(false);
+                storageKey = VariantKey(primaryKey, rule, varyValues);
+            }
+            await _cache.SetAsync(storageKey, stored.Serialize(), Expiry(keepFor)).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.StoreFailed(_logger, ex);
+        }
+    }
+
+    private static DistributedCacheEntryOptions Expiry(long milliseconds) =>
+        new() { AbsoluteExpirationRelativeToNow = TimeSpan.FromMilliseconds(Math.Max(milliseconds, 1000)) };
+
+    private static string VariantKey(string primaryKey, VaryRule rule, string varyValues) => primaryKey + "#" + rule.Id + varyValues;
+
+    /// <summary>The stored response for a request, following a <c>Vary</c> rule to the request's variant.</summary>
+    private async Task<(StoredResponse? Stored, VaryRule? Rule, string StorageKey)> LookupAsync(string primaryKey, HttpRequest request)
+    {
+        var data = await _cache.GetAsync(primaryKey).ConfigureAwait(false);
+        if (data is null)
+        {
+            return (null, null, primaryKey);
+        }
+        if (!VaryRule.IsRule(data))
+        {
+            return (StoredResponse.Deserialize(data), null, primaryKey);
+        }
+        if (VaryRule.Deserialize(data) is not { } rule)
+        {
+            return (null, null, primaryKey);
+        }
+        var variantKey = VariantKey(primaryKey, rule, CacheKeyBuilder.VaryValues(request, rule.Headers));
+        var variant = await _cache.GetAsync(variantKey).ConfigureAwait(false);
+        return (variant is null ? null : StoredResponse.Deserialize(variant), rule, variantKey);
+    }
+
+    private enum Use
+    {
+        Fresh,
+        Stale,
+        StaleWhileRevalidating,
+        Revalidate,
+    }
+
+    // RFC 9111 §4.2 and §5.2.1: whether a stored response may answer this request without the origin.
+    private static Use Usability(StoredResponse stored, long age, in CacheControl request)
+    {
+        if ((stored.Flags & StoredFlags.NoCache) != 0 || request.NoCache)
+        {
+            return Use.Revalidate;
+        }
+        var lifetime = stored.FreshnessLifetime;
+        if (request.MaxAge != CacheControl.Absent && age > request.MaxAge * 1000L)
+        {
+            return Use.Revalidate;
+        }
+        if (request.MinFresh != CacheControl.Absent && lifetime - age < request.MinFresh * 1000L)
+        {
+            return Use.Revalidate;
+        }
+        if (age < lifetime)
+        {
+            return Use.Fresh;
+        }
+        var staleness = age - lifetime;
+        if ((stored.Flags & StoredFlags.MustRevalidate) != 0)
+        {
+            return Use.Revalidate;
+        }
+        if (request.MaxStale != CacheControl.Absent && staleness <= request.MaxStale * 1000L)
+        {
+            return Use.Stale;
+        }
+        return staleness < stored.StaleWhileRevalidate ? Use.StaleWhileRevalidating : Use.Revalidate;
+    }
+
+    /// <summary>Answers from a stored response: a 304 when the client's conditions match it, the response otherwise.</summary>
+    private void Serve(PluginContext context, StoredResponse stored, long age, string status, string key)
+    {
+        var http = context.HttpContext;
+        var response = http.Response;
+        var notModified = stored.Status == StatusCodes.Status200OK && ClientHasIt(http.Request.Headers, stored);
+        response.StatusCode = notModified ? StatusCodes.Status304NotModified : stored.Status;
+        var headers = response.Headers;
+        foreach (var (name, value) in stored.Headers)
+        {
+            if (!notModified || NotModifiedHeaders.Contains(name))
+            {
+                headers.Append(name, value);
+            }
+        }
+        headers.Age = (age / 1000).ToString(CultureInfo.InvariantCulture);
+        SetStatus(response, status, key);
+        if (!notModified)
+        {
+            // Set here rather than by the runner: on a revalidation the forwarder may send the headers before it.
+            response.ContentLength = stored.Body.Length;
+            context.DeferResponseBody(stored.Body);
+        }
+    }
+
+    private void SetStatus(HttpResponse response, string status, string? key)
+    {
+        if (_statusHeader is not null)
+        {
+            response.Headers[_statusHeader] = status;
+        }
+        if (_keyHeader is not null && key is not null)
+        {
+            response.Headers[_keyHeader] = key;
+        }
+    }
+
+    // RFC 9110 §13.2.2: If-None-Match decides when present; otherwise If-Modified-Since against Last-Modified (or Date).
+    private static bool ClientHasIt(IHeaderDictionary request, StoredResponse stored)
+    {
+        var ifNoneMatch = request.IfNoneMatch;
+        if (!StringValues.IsNullOrEmpty(ifNoneMatch))
+        {
+            return stored.Header(HeaderNames.ETag) is { } etag && EntityTags.WeakMatch(ifNoneMatch, etag);
+        }
+        if (StoragePolicy.ParseDate(request.IfModifiedSince) is { } since)
+        {
+            var modified = StoragePolicy.ParseDate(stored.Header(HeaderNames.LastModified)) ?? StoragePolicy.ParseDate(stored.Header(HeaderNames.Date));
+            return modified is { } at && at <= since;
+        }
+        return false;
+    }
+
+    private static bool IsConditional(IHeaderDictionary request) =>
+        request.ContainsKey(HeaderNames.IfNoneMatch) || request.ContainsKey(HeaderNames.IfModifiedSince)
+        || request.ContainsKey(HeaderNames.IfMatch) || request.ContainsKey(HeaderNames.IfUnmodifiedSince) || request.ContainsKey(HeaderNames.IfRange);
+
+    private static void AddValidators(IHeaderDictionary request, StoredResponse stored)
+    {
+        if (stored.Header(HeaderNames.ETag) is { } etag)
+        {
+            request.IfNoneMatch = etag;
+        }
+        if (stored.Header(HeaderNames.LastModified) is { } lastModified)
+        {
+            request.IfModifiedSince = lastModified;
+        }
+    }
+
+    private static CacheControl RequestDirectives(IHeaderDictionary headers)
+    {
+        var cacheControl = headers.CacheControl;
+        if (StringValues.IsNullOrEmpty(cacheControl))
+        {
+            // RFC 9111 §5.4: Pragma: no-cache counts only when Cache-Control is absent.
+            var pragma = headers.Pragma;
+            return !StringValues.IsNullOrEmpty(pragma) && pragma.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase)
+                ? CacheControl.None with { NoCache = true }
+                : CacheControl.None;
+        }
+        return CacheControl.Parse(cacheControl);
+    }
+
+    private static StoredResponse WithBody(StoredResponse entry, ReadOnlyMemory<byte> body) => new()
+    {
+        Status = entry.Status,
+        ResponseTime = entry.ResponseTime,
+        InitialAge = entry.InitialAge,
+        FreshnessLifetime = entry.FreshnessLifetime,
+        StaleWhileRevalidate = entry.StaleWhileRevalidate,
+        Flags = entry.Flags,
+        Headers = entry.Headers,
+        Body = body,
+    };
+
+    private static StoredResponse WithHeaders(StoredResponse entry, KeyValuePair<string, string>[] headers) => new()
+    {
+        Status = entry.Status,
+        ResponseTime = entry.ResponseTime,
+        InitialAge = entry.InitialAge,
+        FreshnessLifetime = entry.FreshnessLifetime,
+        StaleWhileRevalidate = entry.StaleWhileRevalidate,
+        Flags = entry.Flags,
+        Headers = headers,
+        Body = entry.Body,
+    };
+
+    private async ValueTask BypassingAsync(PluginContext context, PluginDelegate next)
+    {
+        await next(context).ConfigureAwait(false);
+        SetStatus(context.HttpContext.Response, "BYPASS", _keyHeader is null ? null : _keys.Build(context));
+    }
+
+    /// <summary>
+    /// RFC 9111 §4.4: a successful unsafe request (POST, PUT, DELETE…) invalidates what is stored for its URI.
+    /// </summary>
+    private async ValueTask InvalidatingAsync(PluginContext context, PluginDelegate next)
+    {
+        await next(context).ConfigureAwait(false);
+        var response = context.HttpContext.Response;
+        var key = _keys.Build(context);
+        if (response.StatusCode is >= 200 and < 400 && !IsSafe(context.HttpContext.Request.Method))
+        {
+            await _cache.RemoveAsync(await _generations.PrefixAsync(context.RouteId).ConfigureAwait(false) + key).ConfigureAwait(false);
+        }
+        SetStatus(response, "BYPASS", key);
+    }
+
+    private static bool IsSafe(string method) => HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method);
+
+    public ValueTask PurgeRouteAsync(string routeId, CancellationToken cancellationToken) =>
+        new(_generations.PurgeAsync(routeId, cancellationToken));
+
+    public async ValueTask PurgeKeyAsync(string routeId, string key, CancellationToken cancellationToken) =>
+        await _cache.RemoveAsync(await _generations.PrefixAsync(routeId).ConfigureAwait(false) + key, cancellationToken).ConfigureAwait(false);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Storing a response failed; it is served but not cached.")]
+        public static partial void StoreFailed(ILogger logger, Exception exception);
+    }
+}

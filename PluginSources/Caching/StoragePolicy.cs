@@ -1,0 +1,218 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Plugins.Caching;
+
+/// <summary>
+/// Whether a shared cache may store a response (RFC 9111 §3) and for how long it is fresh (§4.2), decided once per
+/// response from its status, headers and the request that asked for it.
+/// </summary>
+internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, double heuristicFraction, long maxHeuristicMs, string[] ownHeaders)
+{
+    // Header fields a cache neither stores nor updates (RFC 9111 §3.1, §3.2): hop-by-hop fields, those recomputed
+    // on every use, and the cookie a route may let through without sharing it.
+    /// <summary>The largest body stored.</summary>
+    public int MaxBodyBytes { get; } = checked((int)maxBodyBytes);
+
+    private static readonly HashSet<string> NotStored = new(StringComparer.OrdinalIgnoreCase)
+    {
+        HeaderNames.Connection, HeaderNames.KeepAlive, "Proxy-Connection", HeaderNames.TE, HeaderNames.TransferEncoding,
+        HeaderNames.Upgrade, HeaderNames.Trailer, HeaderNames.ProxyAuthenticate, HeaderNames.Age, HeaderNames.ContentLength,
+        HeaderNames.SetCookie,
+    };
+
+    /// <summary>
+    /// Describes the response in <paramref name="http"/> as it would be stored, body aside, or returns null when it must
+    /// not be stored. <paramref name="varyHeaders"/> receives the lowercased names of its <c>Vary</c> field.
+    /// </summary>
+    public StoredResponse? Prepare(HttpContext http, in CacheControl requestDirectives, long requestTime, long responseTime, out string[] varyHeaders)
+    {
+        varyHeaders = [];
+        var response = http.Response;
+        var headers = response.Headers;
+        var status = response.StatusCode;
+        if (requestDirectives.NoStore || status is < 200 or 206 or 304 || headers.ContainsKey(HeaderNames.ContentRange))
+        {
+            return null;
+        }
+        var directives = CacheControl.Parse(headers.CacheControl);
+        if (directives.NoStore || directives.Private)
+        {
+            return null;
+        }
+        // §3.5: a shared cache stores an answer to an authenticated request only when the origin says it may.
+        if (http.Request.Headers.ContainsKey(HeaderNames.Authorization)
+            && !(directives.Public || directives.SharedMaxAge != CacheControl.Absent || directives.MustRevalidate))
+        {
+            return null;
+        }
+        if ((!storeSetCookie && headers.ContainsKey(HeaderNames.SetCookie)) || response.ContentLength > maxBodyBytes)
+        {
+            return null;
+        }
+        if (!TryParseVary(headers.Vary, out varyHeaders))
+        {
+            return null;
+        }
+
+        var date = ParseDate(headers.Date) ?? responseTime;
+        long lifetime;
+        if (directives.SharedMaxAge != CacheControl.Absent)
+        {
+            lifetime = directives.SharedMaxAge * 1000L;
+        }
+        else if (directives.MaxAge != CacheControl.Absent)
+        {
+            lifetime = directives.MaxAge * 1000L;
+        }
+        else if (headers.ContainsKey(HeaderNames.Expires))
+        {
+            // An invalid Expires, such as "0", means already expired (§5.3).
+            lifetime = ParseDate(headers.Expires) is { } expires ? Math.Max(0, expires - date) : 0;
+        }
+        else if (IsHeuristicallyCacheable(status) || directives.Public)
+        {
+            lifetime = ParseDate(headers.LastModified) is { } lastModified && lastModified < date
+                ? Math.Min((long)((date - lastModified) * heuristicFraction), maxHeuristicMs)
+                : 0;
+        }
+        else
+        {
+            return null;
+        }
+
+        var hasValidator = headers.ContainsKey(HeaderNames.ETag) || headers.ContainsKey(HeaderNames.LastModified);
+        var staleWhileRevalidate = directives.StaleWhileRevalidate > 0 ? directives.StaleWhileRevalidate * 1000L : 0;
+        // Nothing to gain from a copy that is never fresh and cannot be revalidated.
+        if (!hasValidator && (lifetime == 0 || directives.NoCache))
+        {
+            return null;
+        }
+
+        var flags = StoredFlags.None;
+        if (directives.MustRevalidate || directives.ProxyRevalidate || directives.SharedMaxAge != CacheControl.Absent)
+        {
+            flags |= StoredFlags.MustRevalidate;
+        }
+        if (directives.NoCache)
+        {
+            flags |= StoredFlags.NoCache;
+        }
+        if (hasValidator)
+        {
+            flags |= StoredFlags.HasValidator;
+        }
+        // §4.2.3: the age the response already had when it arrived.
+        var apparentAge = Math.Max(0, responseTime - date);
+        var correctedAge = ParseAge(headers.Age) * 1000L + Math.Max(0, responseTime - requestTime);
+        return new StoredResponse
+        {
+            Status = status,
+            ResponseTime = responseTime,
+            InitialAge = Math.Max(apparentAge, correctedAge),
+            FreshnessLifetime = lifetime,
+            StaleWhileRevalidate = staleWhileRevalidate,
+            Flags = flags,
+            Headers = StoredHeaders(headers),
+            Body = ReadOnlyMemory<byte>.Empty,
+        };
+    }
+
+    /// <summary>
+    /// The stored headers updated from a <c>304</c> that validated them (RFC 9111 §4.3.4): each field the 304 carries
+    /// replaces the stored one, except those never stored.
+    /// </summary>
+    public KeyValuePair<string, string>[] Freshen(KeyValuePair<string, string>[] stored, IHeaderDictionary validation)
+    {
+        var merged = new List<KeyValuePair<string, string>>(stored.Length + 4);
+        foreach (var header in stored)
+        {
+            if (!validation.ContainsKey(header.Key) || IsExcluded(header.Key))
+            {
+                merged.Add(header);
+            }
+        }
+        foreach (var (name, values) in validation)
+        {
+            if (!IsExcluded(name))
+            {
+                foreach (var value in values)
+                {
+                    merged.Add(new(name, value ?? ""));
+                }
+            }
+        }
+        return [.. merged];
+    }
+
+    private KeyValuePair<string, string>[] StoredHeaders(IHeaderDictionary headers)
+    {
+        var stored = new List<KeyValuePair<string, string>>(headers.Count);
+        var connection = headers.Connection;
+        foreach (var (name, values) in headers)
+        {
+            if (IsExcluded(name) || Names(connection, name))
+            {
+                continue;
+            }
+            foreach (var value in values)
+            {
+                stored.Add(new(name, value ?? ""));
+            }
+        }
+        return [.. stored];
+    }
+
+    private bool IsExcluded(string name) => NotStored.Contains(name) || Array.Exists(ownHeaders, own => string.Equals(own, name, StringComparison.OrdinalIgnoreCase));
+
+    // A field named by Connection is hop-by-hop too.
+    private static bool Names(StringValues connection, string name)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var token in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (string.Equals(token, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The lowercased, distinct, sorted field names of <c>Vary</c>; false for <c>Vary: *</c>, which nothing matches.</summary>
+    public static bool TryParseVary(StringValues vary, out string[] names)
+    {
+        names = [];
+        if (StringValues.IsNullOrEmpty(vary))
+        {
+            return true;
+        }
+        var set = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var value in vary)
+        {
+            foreach (var token in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (token == "*")
+                {
+                    return false;
+                }
+                set.Add(token.ToLowerInvariant());
+            }
+        }
+        names = [.. set];
+        return true;
+    }
+
+    // §4.2.2: statuses a cache may give heuristic freshness.
+    private static bool IsHeuristicallyCacheable(int status) => status is 200 or 203 or 204 or 300 or 301 or 308 or 404 or 405 or 410 or 414 or 501;
+
+    /// <summary>An HTTP-date as Unix milliseconds; null when absent or invalid.</summary>
+    public static long? ParseDate(StringValues value) =>
+        value.Count == 1 && HeaderUtilities.TryParseDate(value.ToString(), out var date) ? date.ToUnixTimeMilliseconds() : null;
+
+    private static long ParseAge(StringValues value) =>
+        value.Count >= 1 && long.TryParse(value[0], System.Globalization.NumberStyles.None, null, out var age) ? Math.Min(age, CacheControl.MaxDelta) : 0;
+}

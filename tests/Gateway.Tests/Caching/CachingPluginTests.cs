@@ -1,0 +1,461 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Tests.Caching;
+
+/// <summary>The Caching plugin against a real origin whose answers each test scripts: RFC 9111 as a shared cache applies it.</summary>
+public sealed class CachingPluginTests
+{
+    private static Task<TestOrigin> OriginAsync(Func<HttpContext, int, Task> respond, TimeSpan delay = default) =>
+        TestOrigin.StartAsync("d1", delay, respond);
+
+    /// <summary>An origin answering "body-N" (N counting its requests) with the given response headers.</summary>
+    private static Task<TestOrigin> OriginAsync(params (string Name, string Value)[] headers) => OriginAsync((context, n) =>
+    {
+        foreach (var (name, value) in headers)
+        {
+            context.Response.Headers.Append(name, value);
+        }
+        return context.Response.WriteAsync($"body-{n}");
+    });
+
+    private static Task<TestGateway> GatewayAsync(TestOrigin origin, string config = "{}") => TestGateway.Create()
+        .Route("api", "/api/{**rest}", "backend")
+        .Cluster("backend", origin)
+        .FirstPartyPlugin("Caching")
+        .Pipeline($$"""{ "pipeline": [ { "plugin": "Caching", "config": {{config}} } ] }""")
+        .StartAsync();
+
+    private static async Task<(HttpStatusCode Status, string Body, string Cache, HttpResponseMessage Response)> GetAsync(
+        TestGateway gateway, string path = "api/item", params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+        var response = await gateway.Proxy.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        var cache = response.Headers.TryGetValues("X-Cache", out var values) ? values.Single() : "(none)";
+        return (response.StatusCode, body, cache, response);
+    }
+
+    [Fact]
+    public async Task FreshResponse_IsServedFromTheCache_WithAgeAndItsHeaders()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"), ("Content-Type", "text/plain"), ("x-custom", "kept"));
+        await using var gateway = await GatewayAsync(origin);
+
+        var miss = await GetAsync(gateway);
+        var hit = await GetAsync(gateway);
+
+        Assert.Equal(("body-1", "MISS"), (miss.Body, miss.Cache));
+        Assert.Equal(("body-1", "HIT"), (hit.Body, hit.Cache));
+        Assert.Equal(HttpStatusCode.OK, hit.Status);
+        Assert.Equal(1, origin.Requests);
+        Assert.NotNull(hit.Response.Headers.Age);
+        Assert.Equal("text/plain", hit.Response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("kept", hit.Response.Headers.GetValues("x-custom").Single());
+        Assert.Equal(6, hit.Response.Content.Headers.ContentLength);
+    }
+
+    [Theory]
+    [InlineData("Cache-Control", "no-store")]
+    [InlineData("Cache-Control", "private, max-age=60")]
+    [InlineData("Cache-Control", "max-age=60")] // with a cookie set, below
+    [InlineData("Vary", "*")]
+    public async Task ResponsesASharedCacheMustNotStore_GoUpstreamEveryTime(string header, string value)
+    {
+        var withCookie = value == "max-age=60";
+        await using var origin = await OriginAsync(withCookie
+            ? [(header, value), ("Set-Cookie", "session=abc")]
+            : [(header, value), ("Cache-Control", "max-age=60")]);
+        await using var gateway = await GatewayAsync(origin);
+
+        await GetAsync(gateway);
+        var second = await GetAsync(gateway);
+
+        Assert.Equal(("body-2", "MISS"), (second.Body, second.Cache));
+        Assert.Equal(2, origin.Requests);
+    }
+
+    [Fact]
+    public async Task SetCookie_WithStoreSetCookie_IsStoredButTheCookieIsNotShared()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"), ("Set-Cookie", "session=abc"));
+        await using var gateway = await GatewayAsync(origin, """{ "storeSetCookie": true }""");
+
+        var miss = await GetAsync(gateway);
+        var hit = await GetAsync(gateway);
+
+        Assert.True(miss.Response.Headers.Contains("Set-Cookie"));
+        Assert.Equal(("body-1", "HIT"), (hit.Body, hit.Cache));
+        Assert.False(hit.Response.Headers.Contains("Set-Cookie"));
+    }
+
+    [Theory]
+    [InlineData("max-age=60", false)]
+    [InlineData("public, max-age=60", true)]
+    [InlineData("s-maxage=60", true)]
+    [InlineData("max-age=60, must-revalidate", true)]
+    public async Task AnswersToAuthorizedRequests_AreStoredOnlyWhenTheOriginAllowsIt(string cacheControl, bool stored)
+    {
+        await using var origin = await OriginAsync(("Cache-Control", cacheControl));
+        await using var gateway = await GatewayAsync(origin);
+
+        await GetAsync(gateway, headers: ("Authorization", "Bearer token"));
+        var second = await GetAsync(gateway, headers: ("Authorization", "Bearer token"));
+
+        Assert.Equal(stored ? "HIT" : "MISS", second.Cache);
+        Assert.Equal(stored ? 1 : 2, origin.Requests);
+    }
+
+    [Fact]
+    public async Task Vary_KeepsOneVariantPerValueOfTheNamedHeaders()
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            context.Response.Headers.CacheControl = "max-age=60";
+            context.Response.Headers.Vary = "Accept-Language";
+            return context.Response.WriteAsync($"{context.Request.Headers.AcceptLanguage}-{n}");
+        });
+        await using var gateway = await GatewayAsync(origin);
+
+        var en = await GetAsync(gateway, headers: ("Accept-Language", "en"));
+        var fr = await GetAsync(gateway, headers: ("Accept-Language", "fr"));
+        var enAgain = await GetAsync(gateway, headers: ("Accept-Language", "en"));
+        var frAgain = await GetAsync(gateway, headers: ("Accept-Language", "fr"));
+
+        Assert.Equal(("en-1", "MISS"), (en.Body, en.Cache));
+        Assert.Equal(("fr-2", "MISS"), (fr.Body, fr.Cache));
+        Assert.Equal(("en-1", "HIT"), (enAgain.Body, enAgain.Cache));
+        Assert.Equal(("fr-2", "HIT"), (frAgain.Body, frAgain.Cache));
+        Assert.Equal(2, origin.Requests);
+    }
+
+    [Fact]
+    public async Task ConditionalRequests_Get304FromTheCache()
+    {
+        var lastModified = DateTimeOffset.UtcNow.AddDays(-1).ToString("R");
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"), ("ETag", "\"v1\""), ("Last-Modified", lastModified));
+        await using var gateway = await GatewayAsync(origin);
+        await GetAsync(gateway);
+
+        var etagMatch = await GetAsync(gateway, headers: ("If-None-Match", "W/\"v0\", \"v1\""));
+        var etagMismatch = await GetAsync(gateway, headers: ("If-None-Match", "\"v2\""));
+        var notModifiedSince = await GetAsync(gateway, headers: ("If-Modified-Since", DateTimeOffset.UtcNow.ToString("R")));
+        var modifiedSince = await GetAsync(gateway, headers: ("If-Modified-Since", DateTimeOffset.UtcNow.AddDays(-2).ToString("R")));
+
+        Assert.Equal((HttpStatusCode.NotModified, "", "HIT"), (etagMatch.Status, etagMatch.Body, etagMatch.Cache));
+        Assert.Equal("\"v1\"", etagMatch.Response.Headers.ETag!.Tag);
+        Assert.Equal((HttpStatusCode.OK, "body-1"), (etagMismatch.Status, etagMismatch.Body));
+        Assert.Equal(HttpStatusCode.NotModified, notModifiedSince.Status);
+        Assert.Equal((HttpStatusCode.OK, "body-1"), (modifiedSince.Status, modifiedSince.Body));
+        Assert.Equal(1, origin.Requests);
+    }
+
+    [Fact]
+    public async Task StaleResponseWithAValidator_IsRevalidatedWithAConditionalRequest()
+    {
+        var conditions = new ConcurrentQueue<string>();
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            conditions.Enqueue(context.Request.Headers.IfNoneMatch.ToString());
+            context.Response.Headers.ETag = "\"v1\"";
+            if (context.Request.Headers.IfNoneMatch == "\"v1\"")
+            {
+                // The 304's fields replace the stored ones: from now on the copy is fresh for a minute.
+                context.Response.Headers.CacheControl = "max-age=60";
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                context.Response.Headers["x-validated"] = "yes";
+                return Task.CompletedTask;
+            }
+            context.Response.Headers.CacheControl = "max-age=1";
+            return context.Response.WriteAsync($"body-{n}");
+        });
+        await using var gateway = await GatewayAsync(origin);
+        await GetAsync(gateway);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var revalidated = await GetAsync(gateway);
+        var hit = await GetAsync(gateway);
+
+        Assert.Equal((HttpStatusCode.OK, "body-1", "REVALIDATED"), (revalidated.Status, revalidated.Body, revalidated.Cache));
+        Assert.Equal("yes", revalidated.Response.Headers.GetValues("x-validated").Single());
+        Assert.Equal(("body-1", "HIT"), (hit.Body, hit.Cache));
+        Assert.Equal("yes", hit.Response.Headers.GetValues("x-validated").Single());
+        Assert.Equal(["", "\"v1\""], conditions);
+    }
+
+    [Fact]
+    public async Task ExpiresAndDate_GiveTheLifetime_AndAnInvalidExpiresMeansStale()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await using var fresh = await OriginAsync(("Date", now.ToString("R")), ("Expires", now.AddMinutes(5).ToString("R")));
+        await using var expired = await OriginAsync(("Expires", "0"));
+        await using var freshGateway = await GatewayAsync(fresh);
+        await using var expiredGateway = await GatewayAsync(expired);
+
+        await GetAsync(freshGateway);
+        await GetAsync(expiredGateway);
+
+        Assert.Equal("HIT", (await GetAsync(freshGateway)).Cache);
+        Assert.Equal("MISS", (await GetAsync(expiredGateway)).Cache);
+    }
+
+    [Fact]
+    public async Task LastModifiedWithoutExplicitFreshness_GetsHeuristicFreshness()
+    {
+        await using var origin = await OriginAsync(("Last-Modified", DateTimeOffset.UtcNow.AddDays(-10).ToString("R")));
+        await using var gateway = await GatewayAsync(origin);
+
+        await GetAsync(gateway);
+        var second = await GetAsync(gateway);
+
+        Assert.Equal(("body-1", "HIT"), (second.Body, second.Cache));
+    }
+
+    [Fact]
+    public async Task RequestDirectives_NoCacheGoesUpstream_OnlyIfCachedNeverDoes_MaxStaleTakesAStaleCopy()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=1"));
+        await using var gateway = await GatewayAsync(origin);
+
+        var onlyIfCached = await GetAsync(gateway, headers: ("Cache-Control", "only-if-cached"));
+        await GetAsync(gateway);
+        var noCache = await GetAsync(gateway, headers: ("Cache-Control", "no-cache"));
+        var pragma = await GetAsync(gateway, headers: ("Pragma", "no-cache"));
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var maxStale = await GetAsync(gateway, headers: ("Cache-Control", "max-stale=60"));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, onlyIfCached.Status);
+        Assert.Equal(("body-2", "MISS"), (noCache.Body, noCache.Cache));
+        Assert.Equal(("body-3", "MISS"), (pragma.Body, pragma.Cache));
+        Assert.Equal(("body-3", "STALE"), (maxStale.Body, maxStale.Cache));
+        Assert.Equal(3, origin.Requests);
+    }
+
+    [Fact]
+    public async Task MustRevalidate_IsNeverServedStale()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=1, must-revalidate"));
+        await using var gateway = await GatewayAsync(origin);
+        await GetAsync(gateway);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        var second = await GetAsync(gateway, headers: ("Cache-Control", "max-stale=60"));
+
+        Assert.Equal(("body-2", "MISS"), (second.Body, second.Cache));
+    }
+
+    [Fact]
+    public async Task Head_IsAnsweredFromTheStoredGet()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"));
+        await using var gateway = await GatewayAsync(origin);
+        await GetAsync(gateway);
+
+        using var head = await gateway.Proxy.SendAsync(new HttpRequestMessage(HttpMethod.Head, "api/item"));
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal("HIT", head.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(6, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, origin.Requests);
+    }
+
+    [Fact]
+    public async Task Keys_TakeTheConfiguredQueryParametersHeadersAndVars()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"));
+        await using var gateway = await TestGateway.Create()
+            .Route("api", "/api/{**rest}", "backend")
+            .Cluster("backend", origin)
+            .FirstPartyPlugin("Caching")
+            .Script("tenant.js", "function onRequest(ctx) { ctx.vars.tenant = ctx.request.headers.get('x-tenant') ?? 'none'; }")
+            .Pipeline("""
+                { "pipeline": [
+                  { "script": "scripts/tenant.js" },
+                  { "plugin": "Caching", "config": { "key": { "query": ["page"], "headers": ["x-device"], "vars": ["tenant"] }, "keyHeader": "x-cache-key" } }
+                ] }
+                """)
+            .StartAsync();
+
+        var first = await GetAsync(gateway, "api/list?page=1&utm=a", ("x-device", "phone"), ("x-tenant", "t1"));
+        var otherTracking = await GetAsync(gateway, "api/list?utm=b&page=1", ("x-device", "phone"), ("x-tenant", "t1"));
+        var otherPage = await GetAsync(gateway, "api/list?page=2", ("x-device", "phone"), ("x-tenant", "t1"));
+        var otherDevice = await GetAsync(gateway, "api/list?page=1", ("x-device", "desk"), ("x-tenant", "t1"));
+        var otherTenant = await GetAsync(gateway, "api/list?page=1", ("x-device", "phone"), ("x-tenant", "t2"));
+
+        Assert.Equal("MISS", first.Cache);
+        Assert.Equal(("body-1", "HIT"), (otherTracking.Body, otherTracking.Cache));
+        Assert.Equal(["MISS", "MISS", "MISS"], new[] { otherPage.Cache, otherDevice.Cache, otherTenant.Cache });
+        Assert.Equal("GET 127.0.0.1:" + gateway.Proxy.BaseAddress!.Port + "/api/list?page=1|h:x-device=phone|v:tenant=t1",
+            first.Response.Headers.GetValues("x-cache-key").Single());
+    }
+
+    [Fact]
+    public async Task QueryNone_IgnoresTheQuery()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"));
+        await using var gateway = await GatewayAsync(origin, """{ "key": { "query": "none" } }""");
+
+        await GetAsync(gateway, "api/item?a=1");
+        var second = await GetAsync(gateway, "api/item?b=2");
+
+        Assert.Equal(("body-1", "HIT"), (second.Body, second.Cache));
+    }
+
+    [Fact]
+    public async Task FiftyConcurrentMisses_BecomeOneUpstreamRequest()
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            context.Response.Headers.CacheControl = "max-age=60";
+            return context.Response.WriteAsync($"body-{n}");
+        }, delay: TimeSpan.FromMilliseconds(300));
+        await using var gateway = await GatewayAsync(origin);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => GetAsync(gateway)));
+
+        Assert.Equal(1, origin.Requests);
+        Assert.All(responses, response => Assert.Equal((HttpStatusCode.OK, "body-1"), (response.Status, response.Body)));
+        Assert.Equal(49, responses.Count(response => response.Cache == "HIT"));
+    }
+
+    [Fact]
+    public async Task StaleWhileRevalidate_ServesTheStaleCopyWhileOneRequestRevalidates()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var revalidating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var origin = await OriginAsync(async (context, n) =>
+        {
+            if (n == 2)
+            {
+                revalidating.SetResult();
+                await release.Task;
+            }
+            // Date has whole seconds, so max-age=1 may be stale at once; the refreshed copy lasts a minute.
+            context.Response.Headers.CacheControl = n == 1 ? "max-age=1, stale-while-revalidate=60" : "max-age=60";
+            await context.Response.WriteAsync($"body-{n}");
+        });
+        await using var gateway = await GatewayAsync(origin);
+        await GetAsync(gateway);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+        var leader = GetAsync(gateway);
+        await revalidating.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var whileRevalidating = await GetAsync(gateway);
+        release.SetResult();
+        var refreshed = await leader;
+        // The refreshed copy is stored once its body has gone to the leader's client; until then the stale one serves.
+        var after = await GetAsync(gateway);
+        for (var attempt = 0; attempt < 50 && after.Cache == "STALE"; attempt++)
+        {
+            await Task.Delay(20);
+            after = await GetAsync(gateway);
+        }
+
+        Assert.Equal(("body-1", "STALE"), (whileRevalidating.Body, whileRevalidating.Cache));
+        Assert.Equal(("body-2", "MISS"), (refreshed.Body, refreshed.Cache));
+        Assert.Equal(("body-2", "HIT"), (after.Body, after.Cache));
+    }
+
+    [Theory]
+    [InlineData(5000, true, false)]
+    [InlineData(5000, false, false)]
+    [InlineData(100, false, true)]
+    public async Task BodiesOverTheLimit_StreamThroughUncached(int size, bool contentLength, bool stored)
+    {
+        var body = new string('x', size);
+        await using var origin = await OriginAsync(async (context, n) =>
+        {
+            context.Response.Headers.CacheControl = "max-age=60";
+            if (contentLength)
+            {
+                context.Response.ContentLength = size;
+            }
+            // Two writes: a chunked body arrives in pieces.
+            await context.Response.WriteAsync(body[..(size / 2)]);
+            await context.Response.Body.FlushAsync();
+            await context.Response.WriteAsync(body[(size / 2)..]);
+        });
+        await using var gateway = await GatewayAsync(origin, """{ "maxBodyBytes": 1000 }""");
+
+        var first = await GetAsync(gateway);
+        var second = await GetAsync(gateway);
+
+        Assert.Equal(body, first.Body);
+        Assert.Equal(body, second.Body);
+        Assert.Equal(stored ? "HIT" : "MISS", second.Cache);
+        Assert.Equal(stored ? 1 : 2, origin.Requests);
+    }
+
+    [Fact]
+    public async Task PurgeByRouteAndByKey_DropStoredResponses()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"));
+        await using var gateway = await GatewayAsync(origin, """{ "keyHeader": "x-cache-key" }""");
+        var stored = await GetAsync(gateway, "api/a");
+        await GetAsync(gateway, "api/b");
+
+        using (var byKey = await gateway.Admin.PostAsync("admin/cache/purge", Json($$"""{ "route": "api", "key": "{{stored.Response.Headers.GetValues("x-cache-key").Single()}}" }""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, byKey.StatusCode);
+        }
+        Assert.Equal("MISS", (await GetAsync(gateway, "api/a")).Cache);
+        Assert.Equal("HIT", (await GetAsync(gateway, "api/b")).Cache);
+
+        using (var byRoute = await gateway.Admin.PostAsync("admin/cache/purge", Json("""{ "route": "api" }""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, byRoute.StatusCode);
+            Assert.Contains("Caching", await byRoute.Content.ReadAsStringAsync());
+        }
+        Assert.Equal("MISS", (await GetAsync(gateway, "api/a")).Cache);
+        Assert.Equal("MISS", (await GetAsync(gateway, "api/b")).Cache);
+
+        using var unknown = await gateway.Admin.PostAsync("admin/cache/purge", Json("""{ "route": "nope" }"""));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var anonymous = await gateway.Proxy.PostAsync("admin/cache/purge", Json("""{ "route": "api" }"""));
+        Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task SuccessfulUnsafeRequest_InvalidatesTheStoredResponse()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"));
+        await using var gateway = await GatewayAsync(origin);
+        await GetAsync(gateway);
+
+        using var post = await gateway.Proxy.PostAsync("api/item", new StringContent("change"));
+        var after = await GetAsync(gateway);
+
+        Assert.Equal("BYPASS", post.Headers.GetValues("X-Cache").Single());
+        Assert.Equal(("body-3", "MISS"), (after.Body, after.Cache));
+    }
+
+    [Theory]
+    [InlineData("""{ "key": { "query": 5 } }""", "$.pipeline[0].config.key.query", "\"all\", \"none\"")]
+    [InlineData("""{ "key": { "headers": [""] } }""", "$.pipeline[0].config.key.headers[0]", "empty")]
+    [InlineData("""{ "maxBodyBytes": 0 }""", "$.pipeline[0].config.maxBodyBytes", "more than zero")]
+    [InlineData("""{ "heuristicFraction": 2 }""", "$.pipeline[0].config.heuristicFraction", "between 0 and 1")]
+    [InlineData("""{ "statusHeader": "x cache" }""", "$.pipeline[0].config.statusHeader", "not a header name")]
+    [InlineData("""{ "ttl": 5 }""", "$.pipeline[0].config.ttl", "")]
+    public async Task BadConfig_IsRejectedNamingTheField_AndThePreviousPipelineKeepsCaching(string config, string path, string message)
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"));
+        await using var gateway = await GatewayAsync(origin);
+        gateway.WritePipeline($$"""{ "pipeline": [ { "plugin": "Caching", "config": {{config}} } ] }""");
+
+        var error = await gateway.ReloadRejectedAsync();
+
+        Assert.Equal(path, (string?)error["path"]);
+        Assert.Contains(message, (string?)error["message"]);
+        Assert.Equal(["MISS", "HIT"], new[] { (await GetAsync(gateway)).Cache, (await GetAsync(gateway)).Cache });
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}

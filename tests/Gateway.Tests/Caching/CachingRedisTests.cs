@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Tests.Caching;
+
+/// <summary>The Caching plugin on a real redis-server: shared by gateway nodes, and never the reason a request fails.</summary>
+public sealed class CachingRedisTests
+{
+    private static Task<TestOrigin> OriginAsync() => TestOrigin.StartAsync("d1", respond: (context, n) =>
+    {
+        context.Response.Headers.CacheControl = "max-age=60";
+        return context.Response.WriteAsync($"body-{n}");
+    });
+
+    private static Task<TestGateway> GatewayAsync(TestOrigin origin, string redis) => TestGateway.Create()
+        .Route("api", "/api/{**rest}", "backend")
+        .Cluster("backend", origin)
+        .FirstPartyPlugin("Caching")
+        .Pipeline("""{ "pipeline": [ { "plugin": "Caching" } ] }""")
+        .Arg($"--ConnectionStrings:Redis={redis}")
+        .StartAsync();
+
+    private static async Task<(HttpStatusCode Status, string Body, string Cache)> GetAsync(TestGateway gateway, string path)
+    {
+        // The host is part of the key: nodes behind one load balancer see the same one, not their own ports.
+        using var request = new HttpRequestMessage(HttpMethod.Get, path) { Headers = { Host = "api.example" } };
+        using var response = await gateway.Proxy.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.GetValues("X-Cache").Single());
+    }
+
+    [RedisFact]
+    public async Task AResponseCachedThroughOneNode_IsAHitOnAnother()
+    {
+        var redis = Environment.GetEnvironmentVariable(RedisFactAttribute.SharedVariable)!;
+        await using var origin = await OriginAsync();
+        await using var first = await GatewayAsync(origin, redis);
+        await using var second = await GatewayAsync(origin, redis);
+        // The Redis outlives test runs: a path of its own keeps this run's entry apart.
+        var path = "api/shared-" + Guid.NewGuid().ToString("N");
+
+        var miss = await GetAsync(first, path);
+        // The first node stores the response once its body has gone to the client; its own hit says it has.
+        var stored = await GetAsync(first, path);
+        var hit = await GetAsync(second, path);
+
+        Assert.Equal(("body-1", "MISS"), (miss.Body, miss.Cache));
+        Assert.Equal(("body-1", "HIT"), (stored.Body, stored.Cache));
+        Assert.Equal(("body-1", "HIT"), (hit.Body, hit.Cache));
+    }
+
+    [RedisFact(needsOwnServer: true)]
+    public async Task RedisStoppedAndRestartedDuringTraffic_NoRequestFails_HealthSaysDegraded_AndCachingResumes()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var origin = await OriginAsync();
+        await using var gateway = await GatewayAsync(origin, redis.ConnectionString);
+        Assert.Equal("MISS", (await GetAsync(gateway, "api/item")).Cache);
+
+        using var stop = new CancellationTokenSource();
+        var failures = new List<string>();
+        var served = 0;
+        var traffic = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var (status, body, _) = await GetAsync(gateway, "api/item");
+                Interlocked.Increment(ref served);
+                if (status != HttpStatusCode.OK || !body.StartsWith("body-", StringComparison.Ordinal))
+                {
+                    lock (failures)
+                    {
+                        failures.Add($"{(int)status} {body}");
+                    }
+                }
+            }
+        })).ToArray();
+
+        await Task.Delay(300);
+        await redis.StopAsync();
+        await Task.Delay(1000);
+        var degraded = JsonNode.Parse(await gateway.Admin.GetStringAsync("healthz"))!;
+        await redis.StartAgainAsync();
+        string cache = "";
+        for (var attempt = 0; attempt < 100 && cache != "HIT"; attempt++)
+        {
+            await Task.Delay(100);
+            cache = (await GetAsync(gateway, "api/item")).Cache;
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(traffic);
+
+        Assert.Empty(failures);
+        Assert.True(served > 20, $"only {served} requests were served");
+        Assert.Equal("degraded", (string?)degraded["status"]);
+        Assert.Equal("HIT", cache);
+        // An operation started during the outage may fail after the first success; the next success clears it.
+        string? health = null;
+        for (var attempt = 0; attempt < 50 && health != "healthy"; attempt++)
+        {
+            await GetAsync(gateway, "api/item");
+            health = (string?)JsonNode.Parse(await gateway.Admin.GetStringAsync("healthz"))!["status"];
+        }
+        Assert.Equal("healthy", health);
+    }
+}
