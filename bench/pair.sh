@@ -6,10 +6,13 @@
 # Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json)
 #   env: WARMUP=90 DURATION=10 ROUNDS=4 CONNS=16     Traffic only to 127.0.0.1; every process is stopped on exit.
 #        HEADER="x-api-key: ..." adds a request header to both (policies.json needs its API key).
+#        URL_PATH=/big requests the backend's 16 KiB body instead of ~100 B.
+#        REDIS=127.0.0.1:6379 gives both gateways that Redis as their cache (cache-hit.json with Redis).
 set -euo pipefail
 cd "$(dirname "$0")"
-WARMUP=${WARMUP:-90}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-4}; CONNS=${CONNS:-16}
+WARMUP=${WARMUP:-90}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-4}; CONNS=${CONNS:-16}; URL_PATH=${URL_PATH:-/}
 WRK_HEADER=(); if [ -n "${HEADER:-}" ]; then WRK_HEADER=(-H "$HEADER"); fi
+CACHE_ARGS=(); if [ -n "${REDIS:-}" ]; then CACHE_ARGS=(--ConnectionStrings:Redis="$REDIS"); fi
 
 dotnet build backend -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build yarp -c Release -nologo -v q -clp:ErrorsOnly
@@ -29,14 +32,14 @@ start_sut() { # spec port -> pid in LAST
     taskset -c 0 ../Gateway/bin/Release/net10.0/Gateway --contentRoot "$PWD/gateway" \
       --Kestrel:Endpoints:Proxy:Url="http://127.0.0.1:$2" --Kestrel:Endpoints:Admin:Url="http://127.0.0.1:$(( $2 + 100 ))" \
       --Gateway:PipelineFile="$PWD/gateway/$1" --Gateway:PluginsPath="$PWD/../plugins" \
-      --Gateway:ScriptsPath="$PWD/../scripts" >/dev/null 2>&1 &
+      --Gateway:ScriptsPath="$PWD/../scripts" "${CACHE_ARGS[@]}" >/dev/null 2>&1 &
   fi
   LAST=$!; PIDS+=("$LAST")
 }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 load() { # seconds -> wrk against both at once; outputs in /tmp/pair-a.txt, /tmp/pair-b.txt
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"$1s" "${WRK_HEADER[@]}" http://127.0.0.1:9030/ >/tmp/pair-a.txt & local w=$!
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"$1s" "${WRK_HEADER[@]}" http://127.0.0.1:9031/ >/tmp/pair-b.txt
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"$1s" "${WRK_HEADER[@]}" "http://127.0.0.1:9030$URL_PATH" >/tmp/pair-a.txt & local w=$!
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"$1s" "${WRK_HEADER[@]}" "http://127.0.0.1:9031$URL_PATH" >/tmp/pair-b.txt
   wait "$w"
 }
 

@@ -39,6 +39,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
     var proxy = app.Configuration["Kestrel:Endpoints:Proxy:Url"];
     var admin = app.Configuration["Kestrel:Endpoints:Admin:Url"];
     var key = app.Configuration["Gateway:Admin:ApiKey"];
+    const string purgeWeb = """{"route":"web"}""";
     Console.WriteLine($"""
 
         Gateway demo: proxy {proxy}, admin {admin}, origins api-1 :5101, api-2 :5102, web-1 :5103
@@ -46,6 +47,8 @@ app.Lifetime.ApplicationStarted.Register(() =>
           curl -i {proxy}/api/internal/x              # 403 from scripts/deny.js; the origins never see it
           curl -i {proxy}/secure/hello                # 401 from Auth; with -H "x-api-key: demo-key-0123456789abcdef" consumer "demo", kept on one AbTesting variant (x-variant; ?variant=next forces the other)
           curl -i {proxy}/anything                    # route "web"
+          curl -i {proxy}/static/logo                 # twice: X-Cache MISS, then HIT with Age, from the Caching plugin (the origin says max-age=30)
+          curl -s -X POST -H "Authorization: Bearer {key}" -H "Content-Type: application/json" -d '{purgeWeb}' {admin}/admin/cache/purge
           curl -s -H "Authorization: Bearer {key}" {admin}/admin/pipeline
           curl -s -X POST -H "Authorization: Bearer {key}" {admin}/admin/reload    # after editing plugins.json or a script in {Path.Combine(root, "scripts")}
           curl -s {admin}/healthz

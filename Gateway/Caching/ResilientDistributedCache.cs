@@ -34,8 +34,7 @@ internal sealed partial class ResilientDistributedCache(IDistributedCache inner,
 
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
-    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
-        await RunAsync(inner.GetAsync(key, token), fallback: null).ConfigureAwait(false);
+    public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => RunAsync(inner.GetAsync(key, token), fallback: null);
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
 

@@ -35,11 +35,9 @@ internal readonly record struct CacheControl
 
     public int StaleWhileRevalidate { get; init; }
 
-    public int StaleIfError { get; init; }
-
     public static CacheControl None { get; } = new()
     {
-        MaxAge = Absent, SharedMaxAge = Absent, MaxStale = Absent, MinFresh = Absent, StaleWhileRevalidate = Absent, StaleIfError = Absent,
+        MaxAge = Absent, SharedMaxAge = Absent, MaxStale = Absent, MinFresh = Absent, StaleWhileRevalidate = Absent,
     };
 
     /// <summary>
@@ -115,7 +113,6 @@ internal readonly record struct CacheControl
         _ when Is(name, "max-stale") => result with { MaxStale = hasArgument ? Delta(argument) : MaxDelta },
         _ when Is(name, "min-fresh") => result with { MinFresh = Delta(argument) },
         _ when Is(name, "stale-while-revalidate") => result with { StaleWhileRevalidate = Delta(argument) },
-        _ when Is(name, "stale-if-error") => result with { StaleIfError = Delta(argument) },
         _ => result,
     };
 

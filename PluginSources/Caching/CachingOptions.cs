@@ -26,6 +26,15 @@ public sealed record CachingOptions
     /// <summary>The longest heuristic freshness, in seconds. Default 86400.</summary>
     public int? MaxHeuristicSeconds { get; init; }
 
+    /// <summary>
+    /// With Redis: how long this node keeps its own copy of an entry it read or wrote, so hot keys are not read from
+    /// Redis on every request; 0 for none. Default 1.
+    /// </summary>
+    public int? LocalSeconds { get; init; }
+
+    /// <summary>The most bytes of entries this node keeps its own copy of. Default 64 MiB.</summary>
+    public int? LocalMaxBytes { get; init; }
+
     /// <summary>The response header that says HIT, MISS, STALE, REVALIDATED or BYPASS; empty for none. Default <c>X-Cache</c>.</summary>
     public string? StatusHeader { get; init; }
 

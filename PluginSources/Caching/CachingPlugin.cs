@@ -13,7 +13,7 @@ namespace Gateway.Plugins.Caching;
 /// in-process otherwise): fresh responses are answered without the upstream, stale ones revalidated with
 /// conditional requests, concurrent misses for one key collapsed into one upstream request per node.
 /// </summary>
-public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
+public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
 {
     private const int DefaultMaxBodyBytes = 1 << 20;
 
@@ -23,7 +23,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
         HeaderNames.CacheControl, HeaderNames.ContentLocation, HeaderNames.Date, HeaderNames.ETag, HeaderNames.Expires, HeaderNames.Vary,
     };
 
-    private readonly IDistributedCache _cache;
+    private readonly EntryStore _entries;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CacheKeyBuilder _keys;
@@ -53,10 +53,14 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
         _keys = CacheKeyBuilder.From(options.Key);
         _policy = new StoragePolicy(maxBody, options.StoreSetCookie ?? false, fraction, maxHeuristic,
             new[] { _statusHeader, _keyHeader }.OfType<string>().ToArray());
-        _cache = setup.Services.GetRequiredService<IDistributedCache>();
+        var cache = setup.Services.GetRequiredService<IDistributedCache>();
+        _entries = new EntryStore(
+            cache,
+            TimeSpan.FromSeconds(Positive(options.LocalSeconds, 1, "$.localSeconds", allowZero: true)),
+            Positive(options.LocalMaxBytes, 64 << 20, "$.localMaxBytes"));
         _time = setup.Services.GetService<TimeProvider>() ?? TimeProvider.System;
         _logger = setup.Logger;
-        _generations = new RouteGenerations(_cache, _time);
+        _generations = new RouteGenerations(cache, _time);
     }
 
     private static int Positive(int? value, int fallback, string path, bool allowZero = false) => value switch
@@ -195,10 +199,10 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
             }
             response.StatusCode = stored.Status;
             var freshened = _policy.Prepare(http, directives, requestTime, responseTime, out var varyHeaders) is { } updated
-                ? WithBody(updated, stored.Body)
+                ? updated with { Body = stored.Body }
                 : null;
             response.Headers.Clear();
-            Serve(context, freshened ?? WithHeaders(stored, headers), 0, "REVALIDATED", key);
+            Serve(context, freshened ?? stored with { Headers = headers }, 0, "REVALIDATED", key);
             if (freshened is not null)
             {
                 var varyValues = CacheKeyBuilder.VaryValues(request, varyHeaders);
@@ -233,7 +237,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
                 flight?.Land(null);
                 return;
             }
-            var stored = WithBody(entry, body);
+            var stored = entry with { Body = body };
             // Stored before the flight lands: a request that found the old copy while the flight was under way
             // must find the new one once it is not.
             await plugin.StoreAsync(primaryKey, rule, varyHeaders, varyValues, stored).ConfigureAwait(false);
@@ -260,10 +264,10 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
                 rule = rule is not null && rule.SameHeaders(varyHeaders)
                     ? rule with { ExpiresAt = Math.Max(rule.ExpiresAt, expiresAt) }
                     : new VaryRule(Guid.NewGuid().ToString("N")[..12], varyHeaders, expiresAt);
-                await _cache.SetAsync(primaryKey, rule.Serialize(), Expiry(rule.ExpiresAt - now)).ConfigureAwait(false);
+                await _entries.SetAsync(primaryKey, rule, Expiry(rule.ExpiresAt - now)).ConfigureAwait(false);
                 storageKey = VariantKey(primaryKey, rule, varyValues);
             }
-            await _cache.SetAsync(storageKey, stored.Serialize(), Expiry(keepFor)).ConfigureAwait(false);
+            await _entries.SetAsync(storageKey, stored, Expiry(keepFor)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -271,30 +275,23 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
         }
     }
 
-    private static DistributedCacheEntryOptions Expiry(long milliseconds) =>
-        new() { AbsoluteExpirationRelativeToNow = TimeSpan.FromMilliseconds(Math.Max(milliseconds, 1000)) };
+    private static TimeSpan Expiry(long milliseconds) => TimeSpan.FromMilliseconds(Math.Max(milliseconds, 1000));
 
     private static string VariantKey(string primaryKey, VaryRule rule, string varyValues) => primaryKey + "#" + rule.Id + varyValues;
 
     /// <summary>The stored response for a request, following a <c>Vary</c> rule to the request's variant.</summary>
-    private async Task<(StoredResponse? Stored, VaryRule? Rule, string StorageKey)> LookupAsync(string primaryKey, HttpRequest request)
+    private async ValueTask<(StoredResponse? Stored, VaryRule? Rule, string StorageKey)> LookupAsync(string primaryKey, HttpRequest request)
     {
-        var data = await _cache.GetAsync(primaryKey).ConfigureAwait(false);
-        if (data is null)
+        switch (await _entries.GetAsync(primaryKey).ConfigureAwait(false))
         {
-            return (null, null, primaryKey);
+            case StoredResponse stored:
+                return (stored, null, primaryKey);
+            case VaryRule rule:
+                var variantKey = VariantKey(primaryKey, rule, CacheKeyBuilder.VaryValues(request, rule.Headers));
+                return (await _entries.GetAsync(variantKey).ConfigureAwait(false) as StoredResponse, rule, variantKey);
+            default:
+                return (null, null, primaryKey);
         }
-        if (!VaryRule.IsRule(data))
-        {
-            return (StoredResponse.Deserialize(data), null, primaryKey);
-        }
-        if (VaryRule.Deserialize(data) is not { } rule)
-        {
-            return (null, null, primaryKey);
-        }
-        var variantKey = VariantKey(primaryKey, rule, CacheKeyBuilder.VaryValues(request, rule.Headers));
-        var variant = await _cache.GetAsync(variantKey).ConfigureAwait(false);
-        return (variant is null ? null : StoredResponse.Deserialize(variant), rule, variantKey);
     }
 
     private enum Use
@@ -420,30 +417,6 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
         return CacheControl.Parse(cacheControl);
     }
 
-    private static StoredResponse WithBody(StoredResponse entry, ReadOnlyMemory<byte> body) => new()
-    {
-        Status = entry.Status,
-        ResponseTime = entry.ResponseTime,
-        InitialAge = entry.InitialAge,
-        FreshnessLifetime = entry.FreshnessLifetime,
-        StaleWhileRevalidate = entry.StaleWhileRevalidate,
-        Flags = entry.Flags,
-        Headers = entry.Headers,
-        Body = body,
-    };
-
-    private static StoredResponse WithHeaders(StoredResponse entry, KeyValuePair<string, string>[] headers) => new()
-    {
-        Status = entry.Status,
-        ResponseTime = entry.ResponseTime,
-        InitialAge = entry.InitialAge,
-        FreshnessLifetime = entry.FreshnessLifetime,
-        StaleWhileRevalidate = entry.StaleWhileRevalidate,
-        Flags = entry.Flags,
-        Headers = headers,
-        Body = entry.Body,
-    };
-
     private async ValueTask BypassingAsync(PluginContext context, PluginDelegate next)
     {
         await next(context).ConfigureAwait(false);
@@ -460,7 +433,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
         var key = _keys.Build(context);
         if (response.StatusCode is >= 200 and < 400 && !IsSafe(context.HttpContext.Request.Method))
         {
-            await _cache.RemoveAsync(await _generations.PrefixAsync(context.RouteId).ConfigureAwait(false) + key).ConfigureAwait(false);
+            await _entries.RemoveAsync(await _generations.PrefixAsync(context.RouteId).ConfigureAwait(false) + key).ConfigureAwait(false);
         }
         SetStatus(response, "BYPASS", key);
     }
@@ -471,7 +444,9 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache
         new(_generations.PurgeAsync(routeId, cancellationToken));
 
     public async ValueTask PurgeKeyAsync(string routeId, string key, CancellationToken cancellationToken) =>
-        await _cache.RemoveAsync(await _generations.PrefixAsync(routeId).ConfigureAwait(false) + key, cancellationToken).ConfigureAwait(false);
+        await _entries.RemoveAsync(await _generations.PrefixAsync(routeId).ConfigureAwait(false) + key, cancellationToken).ConfigureAwait(false);
+
+    public void Dispose() => _entries.Dispose();
 
     private static partial class Log
     {

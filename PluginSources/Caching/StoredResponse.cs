@@ -7,7 +7,7 @@ namespace Gateway.Plugins.Caching;
 /// A response as the cache keeps it: status, end-to-end headers, body, and the freshness figures of RFC 9111 §4.2
 /// computed once when it was stored, so a hit reads numbers instead of parsing headers again.
 /// </summary>
-internal sealed class StoredResponse
+internal sealed record StoredResponse
 {
     private const byte FormatVersion = 1;
     private const byte ResponseKind = 1;

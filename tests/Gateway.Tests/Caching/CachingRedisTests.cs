@@ -14,11 +14,11 @@ public sealed class CachingRedisTests
         return context.Response.WriteAsync($"body-{n}");
     });
 
-    private static Task<TestGateway> GatewayAsync(TestOrigin origin, string redis) => TestGateway.Create()
+    private static Task<TestGateway> GatewayAsync(TestOrigin origin, string redis, string config = "{}") => TestGateway.Create()
         .Route("api", "/api/{**rest}", "backend")
         .Cluster("backend", origin)
         .FirstPartyPlugin("Caching")
-        .Pipeline("""{ "pipeline": [ { "plugin": "Caching" } ] }""")
+        .Pipeline($$"""{ "pipeline": [ { "plugin": "Caching", "config": {{config}} } ] }""")
         .Arg($"--ConnectionStrings:Redis={redis}")
         .StartAsync();
 
@@ -55,7 +55,8 @@ public sealed class CachingRedisTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var origin = await OriginAsync();
-        await using var gateway = await GatewayAsync(origin, redis.ConnectionString);
+        // Without the node-local copy, so every hit is a Redis read.
+        await using var gateway = await GatewayAsync(origin, redis.ConnectionString, """{ "localSeconds": 0 }""");
         Assert.Equal("MISS", (await GetAsync(gateway, "api/item")).Cache);
 
         using var stop = new CancellationTokenSource();
