@@ -45,10 +45,11 @@ public abstract class PluginContext
     public abstract bool ChooseCluster(string clusterId);
 
     /// <summary>
-    /// Gives the body of an answer this stage makes instead of the upstream (set the status and headers on
-    /// <see cref="HttpContext"/>'s response and do not call <c>next</c>). The gateway writes it, with its
-    /// <c>Content-Length</c>, once every stage has returned, so stages before this one can still change the status and
-    /// headers, as they can for an upstream's answer. Nothing is written for a <c>HEAD</c> request or a status without a body.
+    /// Gives the body of an answer this stage makes instead of the upstream: set the status and headers on
+    /// <see cref="HttpContext"/>'s response and call this instead of <c>next</c>, or after <c>next</c> to replace the
+    /// upstream's answer (its body is then discarded). The gateway writes it, with its <c>Content-Length</c>, once
+    /// every stage has returned, so stages before this one can still change the status and headers, as they can for an
+    /// upstream's answer. Nothing is written for a <c>HEAD</c> request or a status without a body.
     /// </summary>
     /// <param name="body">The body; it must stay unchanged until the request ends.</param>
     public abstract void DeferResponseBody(ReadOnlyMemory<byte> body);

@@ -229,6 +229,6 @@ internal sealed class ProxyRequestContext : PluginContext
         SuppressBodyIfFaulted(transform);
     }
 
-    // A stage failed after next: the upstream's body must not follow the gateway's error response.
-    private void SuppressBodyIfFaulted(ResponseTransformContext transform) => transform.SuppressResponseBody |= Fault is not null;
+    // A stage failed after next, or answered in the upstream's place: the upstream's body must not follow.
+    private void SuppressBodyIfFaulted(ResponseTransformContext transform) => transform.SuppressResponseBody |= Fault is not null || DeferredBody is not null;
 }

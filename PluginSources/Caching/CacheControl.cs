@@ -13,9 +13,17 @@ internal readonly record struct CacheControl
 
     public bool NoStore { get; init; }
 
+    /// <summary>Unqualified <c>no-cache</c>: the whole response must be revalidated before each use.</summary>
     public bool NoCache { get; init; }
 
+    /// <summary>Qualified <c>no-cache="a, b"</c>: these fields must not be reused without revalidation.</summary>
+    public string[]? NoCacheFields { get; init; }
+
+    /// <summary>Unqualified <c>private</c>: a shared cache must not store the response.</summary>
     public bool Private { get; init; }
+
+    /// <summary>Qualified <c>private="a, b"</c>: a shared cache must not store these fields.</summary>
+    public string[]? PrivateFields { get; init; }
 
     public bool Public { get; init; }
 
@@ -35,15 +43,17 @@ internal readonly record struct CacheControl
 
     public int StaleWhileRevalidate { get; init; }
 
+    public int StaleIfError { get; init; }
+
     public static CacheControl None { get; } = new()
     {
-        MaxAge = Absent, SharedMaxAge = Absent, MaxStale = Absent, MinFresh = Absent, StaleWhileRevalidate = Absent,
+        MaxAge = Absent, SharedMaxAge = Absent, MaxStale = Absent, MinFresh = Absent, StaleWhileRevalidate = Absent, StaleIfError = Absent,
     };
 
     /// <summary>
-    /// Parses every <c>Cache-Control</c> field line. Unknown directives are ignored; a malformed delta-seconds counts
-    /// as 0, the conservative reading (stale, revalidate) RFC 9111 §1.2.2 allows; qualified <c>no-cache</c> and
-    /// <c>private</c> act as their unqualified forms, which is stricter than required and never wrong.
+    /// Parses every <c>Cache-Control</c> field line. Unknown directives are ignored; a repeated directive keeps its
+    /// first value (RFC 9111 §4.2.1); a malformed delta-seconds counts as 0, the conservative reading (stale, revalidate)
+    /// §1.2.2 allows, except that a fraction (<c>3600.5</c>) counts as its whole seconds.
     /// </summary>
     public static CacheControl Parse(StringValues values)
     {
@@ -61,10 +71,11 @@ internal readonly record struct CacheControl
             var rest = value.AsSpan();
             while (!rest.IsEmpty)
             {
-                var directive = NextDirective(ref rest);
+                var directive = NextDirective(ref rest).Trim();
                 var equals = directive.IndexOf('=');
-                var name = (equals < 0 ? directive : directive[..equals]).Trim();
-                var argument = equals < 0 ? ReadOnlySpan<char>.Empty : directive[(equals + 1)..].Trim();
+                // "max-age =1" and "max-age= 1" are not the max-age directive: no whitespace around '=' (§5.2).
+                var name = equals < 0 ? directive : directive[..equals];
+                var argument = equals < 0 ? ReadOnlySpan<char>.Empty : directive[(equals + 1)..];
                 result = Apply(result, name, argument, equals >= 0);
             }
         }
@@ -101,43 +112,51 @@ internal readonly record struct CacheControl
     private static CacheControl Apply(CacheControl result, ReadOnlySpan<char> name, ReadOnlySpan<char> argument, bool hasArgument) => name switch
     {
         _ when Is(name, "no-store") => result with { NoStore = true },
-        _ when Is(name, "no-cache") => result with { NoCache = true },
-        _ when Is(name, "private") => result with { Private = true },
+        _ when Is(name, "no-cache") => hasArgument
+            ? result with { NoCacheFields = [.. result.NoCacheFields ?? [], .. FieldNames(argument)] }
+            : result with { NoCache = true },
+        _ when Is(name, "private") => hasArgument
+            ? result with { PrivateFields = [.. result.PrivateFields ?? [], .. FieldNames(argument)] }
+            : result with { Private = true },
         _ when Is(name, "public") => result with { Public = true },
         _ when Is(name, "must-revalidate") => result with { MustRevalidate = true },
         _ when Is(name, "proxy-revalidate") => result with { ProxyRevalidate = true },
         _ when Is(name, "only-if-cached") => result with { OnlyIfCached = true },
-        _ when Is(name, "max-age") => result with { MaxAge = Min(result.MaxAge, Delta(argument)) },
-        _ when Is(name, "s-maxage") => result with { SharedMaxAge = Min(result.SharedMaxAge, Delta(argument)) },
+        _ when Is(name, "max-age") => result with { MaxAge = First(result.MaxAge, argument) },
+        _ when Is(name, "s-maxage") => result with { SharedMaxAge = First(result.SharedMaxAge, argument) },
         // A bare max-stale accepts any staleness.
-        _ when Is(name, "max-stale") => result with { MaxStale = hasArgument ? Delta(argument) : MaxDelta },
-        _ when Is(name, "min-fresh") => result with { MinFresh = Delta(argument) },
-        _ when Is(name, "stale-while-revalidate") => result with { StaleWhileRevalidate = Delta(argument) },
+        _ when Is(name, "max-stale") => result with { MaxStale = hasArgument ? First(result.MaxStale, argument) : MaxDelta },
+        _ when Is(name, "min-fresh") => result with { MinFresh = First(result.MinFresh, argument) },
+        _ when Is(name, "stale-while-revalidate") => result with { StaleWhileRevalidate = First(result.StaleWhileRevalidate, argument) },
+        _ when Is(name, "stale-if-error") => result with { StaleIfError = First(result.StaleIfError, argument) },
         _ => result,
     };
 
     private static bool Is(ReadOnlySpan<char> name, string directive) => name.Equals(directive, StringComparison.OrdinalIgnoreCase);
 
-    // When a directive repeats with different values, the shorter lifetime is the safe one.
-    private static int Min(int current, int next) => current == Absent ? next : Math.Min(current, next);
+    private static int First(int current, ReadOnlySpan<char> argument) => current == Absent ? Delta(argument) : current;
+
+    private static string[] FieldNames(ReadOnlySpan<char> argument) =>
+        Unquote(argument).ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    private static ReadOnlySpan<char> Unquote(ReadOnlySpan<char> argument) =>
+        argument.Length >= 2 && argument[0] == '"' && argument[^1] == '"' ? argument[1..^1] : argument;
 
     private static int Delta(ReadOnlySpan<char> argument)
     {
-        if (argument.Length >= 2 && argument[0] == '"' && argument[^1] == '"')
+        argument = Unquote(argument);
+        var dot = argument.IndexOf('.');
+        if (dot > 0 && dot < argument.Length - 1 && !argument[(dot + 1)..].ContainsAnyExceptInRange('0', '9'))
         {
-            argument = argument[1..^1];
+            argument = argument[..dot];
         }
-        if (argument.IsEmpty)
+        if (argument.IsEmpty || argument.ContainsAnyExceptInRange('0', '9'))
         {
             return 0;
         }
         long value = 0;
         foreach (var c in argument)
         {
-            if (c is < '0' or > '9')
-            {
-                return 0;
-            }
             value = Math.Min(value * 10 + (c - '0'), MaxDelta);
         }
         return (int)value;

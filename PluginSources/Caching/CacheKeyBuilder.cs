@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Gateway.Plugins.Caching;
 
@@ -68,24 +69,40 @@ internal sealed class CacheKeyBuilder
         return names;
     }
 
-    public string Build(PluginContext context)
+    public string Build(PluginContext context) => Build(context, target: null);
+
+    /// <summary>
+    /// The key of another URI on this request's host (such as a <c>Location</c> an unsafe request invalidates), with
+    /// this request's keyed headers and vars.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="target">The other URI's path and query, or null for the request's own.</param>
+    public string Build(PluginContext context, Uri? target)
     {
         var request = context.HttpContext.Request;
         var key = t_builder ??= new StringBuilder(256);
         key.Clear();
         key.Append("GET ");
         AppendLower(key, request.Host.Value ?? "");
-        key.Append(request.PathBase.Value).Append(request.Path.Value);
+        if (target is null)
+        {
+            key.Append(request.PathBase.Value).Append(request.Path.Value);
+        }
+        else
+        {
+            key.Append(target.AbsolutePath);
+        }
         if (_wholeQuery)
         {
-            key.Append(request.QueryString.Value);
+            key.Append(target is null ? request.QueryString.Value : target.Query);
         }
         else if (_queryParameters.Length > 0)
         {
+            var query = target is null ? request.Query : new QueryCollection(QueryHelpers.ParseQuery(target.Query));
             var separator = '?';
             foreach (var name in _queryParameters)
             {
-                foreach (var value in request.Query[name])
+                foreach (var value in query[name])
                 {
                     key.Append(separator).Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value ?? ""));
                     separator = '&';

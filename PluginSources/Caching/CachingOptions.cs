@@ -20,6 +20,12 @@ public sealed record CachingOptions
     /// <summary>How long a response is kept once stale, for revalidation and <c>max-stale</c> requests. Default 600.</summary>
     public int? KeepStaleSeconds { get; init; }
 
+    /// <summary>
+    /// How long past its lifetime a stored response may answer when the upstream fails (5xx or unreachable), besides
+    /// what <c>stale-if-error</c> allows; never for <c>must-revalidate</c> or <c>no-cache</c> responses. Default 0.
+    /// </summary>
+    public int? StaleOnErrorSeconds { get; init; }
+
     /// <summary>The share of the time since <c>Last-Modified</c> used as heuristic freshness (RFC 9111 §4.2.2). Default 0.1.</summary>
     public double? HeuristicFraction { get; init; }
 

@@ -17,6 +17,9 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
 {
     private const int DefaultMaxBodyBytes = 1 << 20;
 
+    // The response fields that name URIs an unsafe request changed (RFC 9111 §4.4).
+    private static readonly string[] NamedUris = [HeaderNames.Location, HeaderNames.ContentLocation];
+
     // The fields a 304 carries (RFC 9110 §15.4.5), taken from the stored response.
     private static readonly HashSet<string> NotModifiedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -32,6 +35,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
     private readonly Flights _flights = new();
     private readonly TimeSpan _lockTimeout;
     private readonly long _keepStale;
+    private readonly long _staleOnError;
     private readonly string? _statusHeader;
     private readonly string? _keyHeader;
 
@@ -42,6 +46,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         var maxBody = Positive(options.MaxBodyBytes, DefaultMaxBodyBytes, "$.maxBodyBytes");
         _lockTimeout = TimeSpan.FromMilliseconds(Positive(options.LockTimeoutMs, 5000, "$.lockTimeoutMs"));
         _keepStale = Positive(options.KeepStaleSeconds, 600, "$.keepStaleSeconds", allowZero: true) * 1000L;
+        _staleOnError = Positive(options.StaleOnErrorSeconds, 0, "$.staleOnErrorSeconds", allowZero: true) * 1000L;
         var maxHeuristic = Positive(options.MaxHeuristicSeconds, 86_400, "$.maxHeuristicSeconds", allowZero: true) * 1000L;
         var fraction = options.HeuristicFraction ?? 0.1;
         if (fraction is < 0 or > 1 || double.IsNaN(fraction))
@@ -212,6 +217,13 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
             return false;
         }
 
+        // RFC 9111 §4.2.4: a failing upstream may be answered for by a stale copy when stale-if-error (or the operator) allows.
+        if (stored is not null && response.StatusCode >= 500 && MayServeOnError(stored, directives))
+        {
+            response.Headers.Clear();
+            Serve(context, stored, stored.AgeAt(Now), "STALE", key);
+            return false;
+        }
         SetStatus(response, "MISS", key);
         if (!isGet || _policy.Prepare(http, directives, requestTime, responseTime, out var vary) is not { } entry)
         {
@@ -250,8 +262,9 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         try
         {
             var now = Now;
-            // Kept past its lifetime so it can be revalidated, served within stale-while-revalidate or to max-stale.
-            var keepFor = Math.Max(0, stored.FreshnessLifetime - stored.InitialAge) + Math.Max(stored.StaleWhileRevalidate, _keepStale);
+            // Kept past its lifetime so it can be revalidated, or served stale where a directive or the config allows.
+            var keepFor = Math.Max(0, stored.FreshnessLifetime - stored.InitialAge)
+                + Math.Max(Math.Max(stored.StaleWhileRevalidate, stored.StaleIfError), Math.Max(_keepStale, _staleOnError));
             if (keepFor <= 0)
             {
                 return;
@@ -332,6 +345,25 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
             return Use.Stale;
         }
         return staleness < stored.StaleWhileRevalidate ? Use.StaleWhileRevalidating : Use.Revalidate;
+    }
+
+    private bool MayServeOnError(StoredResponse stored, in CacheControl request)
+    {
+        var staleness = stored.AgeAt(Now) - stored.FreshnessLifetime;
+        if (staleness < 0)
+        {
+            return (stored.Flags & StoredFlags.NoCache) == 0;
+        }
+        if ((stored.Flags & (StoredFlags.NoCache | StoredFlags.MustRevalidate)) != 0)
+        {
+            return false;
+        }
+        var allowed = Math.Max(stored.StaleIfError, _staleOnError);
+        if (request.StaleIfError != CacheControl.Absent)
+        {
+            allowed = Math.Max(allowed, request.StaleIfError * 1000L);
+        }
+        return staleness <= allowed;
     }
 
     /// <summary>Answers from a stored response: a 304 when the client's conditions match it, the response otherwise.</summary>
@@ -433,9 +465,27 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         var key = _keys.Build(context);
         if (response.StatusCode is >= 200 and < 400 && !IsSafe(context.HttpContext.Request.Method))
         {
-            await _entries.RemoveAsync(await _generations.PrefixAsync(context.RouteId).ConfigureAwait(false) + key).ConfigureAwait(false);
+            var prefix = await _generations.PrefixAsync(context.RouteId).ConfigureAwait(false);
+            await _entries.RemoveAsync(prefix + key).ConfigureAwait(false);
+            // The URIs the response names as changed or created, when they are on this host.
+            foreach (var named in NamedUris)
+            {
+                if (SameHostUri(context.HttpContext.Request, response.Headers[named]) is { } uri)
+                {
+                    await _entries.RemoveAsync(prefix + _keys.Build(context, uri)).ConfigureAwait(false);
+                }
+            }
         }
         SetStatus(response, "BYPASS", key);
+    }
+
+    private static Uri? SameHostUri(HttpRequest request, StringValues value)
+    {
+        if (value.Count != 1 || !Uri.TryCreate(new Uri($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}"), value.ToString(), out var uri))
+        {
+            return null;
+        }
+        return string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase) ? uri : null;
     }
 
     private static bool IsSafe(string method) => HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method);

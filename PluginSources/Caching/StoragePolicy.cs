@@ -84,6 +84,7 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
 
         var hasValidator = headers.ContainsKey(HeaderNames.ETag) || headers.ContainsKey(HeaderNames.LastModified);
         var staleWhileRevalidate = directives.StaleWhileRevalidate > 0 ? directives.StaleWhileRevalidate * 1000L : 0;
+        var staleIfError = directives.StaleIfError > 0 ? directives.StaleIfError * 1000L : 0;
         // Nothing to gain from a copy that is never fresh and cannot be revalidated.
         if (!hasValidator && (lifetime == 0 || directives.NoCache))
         {
@@ -113,8 +114,11 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
             InitialAge = Math.Max(apparentAge, correctedAge),
             FreshnessLifetime = lifetime,
             StaleWhileRevalidate = staleWhileRevalidate,
+            StaleIfError = staleIfError,
             Flags = flags,
-            Headers = StoredHeaders(headers),
+            // Fields named by private="..." are not stored; those named by no-cache="..." are not reused unvalidated,
+            // which leaving them out satisfies (RFC 9111 §5.2.2.4, §5.2.2.7).
+            Headers = StoredHeaders(headers, [.. directives.PrivateFields ?? [], .. directives.NoCacheFields ?? []]),
             Body = ReadOnlyMemory<byte>.Empty,
         };
     }
@@ -146,13 +150,13 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
         return [.. merged];
     }
 
-    private KeyValuePair<string, string>[] StoredHeaders(IHeaderDictionary headers)
+    private KeyValuePair<string, string>[] StoredHeaders(IHeaderDictionary headers, string[] withheld)
     {
         var stored = new List<KeyValuePair<string, string>>(headers.Count);
         var connection = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (IsExcluded(name) || Names(connection, name))
+            if (IsExcluded(name) || Names(connection, name) || withheld.Contains(name, StringComparer.OrdinalIgnoreCase))
             {
                 continue;
             }
@@ -213,6 +217,7 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
     public static long? ParseDate(StringValues value) =>
         value.Count == 1 && HeaderUtilities.TryParseDate(value.ToString(), out var date) ? date.ToUnixTimeMilliseconds() : null;
 
+    // One field line of digits; anything else (a list, a sign, a fraction) is ignored, as most caches do.
     private static long ParseAge(StringValues value) =>
-        value.Count >= 1 && long.TryParse(value[0], System.Globalization.NumberStyles.None, null, out var age) ? Math.Min(age, CacheControl.MaxDelta) : 0;
+        value.Count == 1 && long.TryParse(value[0], System.Globalization.NumberStyles.None, null, out var age) ? Math.Min(age, CacheControl.MaxDelta) : 0;
 }

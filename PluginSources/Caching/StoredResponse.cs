@@ -9,7 +9,7 @@ namespace Gateway.Plugins.Caching;
 /// </summary>
 internal sealed record StoredResponse
 {
-    private const byte FormatVersion = 1;
+    private const byte FormatVersion = 2;
     private const byte ResponseKind = 1;
 
     public required int Status { get; init; }
@@ -25,6 +25,9 @@ internal sealed record StoredResponse
 
     /// <summary>How long past its lifetime the response may be served while one request revalidates it, in milliseconds.</summary>
     public required long StaleWhileRevalidate { get; init; }
+
+    /// <summary>How long past its lifetime the response may be served when the upstream fails, in milliseconds.</summary>
+    public required long StaleIfError { get; init; }
 
     public required StoredFlags Flags { get; init; }
 
@@ -52,7 +55,7 @@ internal sealed record StoredResponse
 
     public byte[] Serialize()
     {
-        var length = 2 + 4 + 8 * 4 + 1 + 2 + 4 + Body.Length;
+        var length = 2 + 4 + 8 * 5 + 1 + 2 + 4 + Body.Length;
         foreach (var (name, value) in Headers)
         {
             length += 4 + Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value);
@@ -64,7 +67,7 @@ internal sealed record StoredResponse
         var at = 2;
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], Status);
         at += 4;
-        foreach (var number in (ReadOnlySpan<long>)[ResponseTime, InitialAge, FreshnessLifetime, StaleWhileRevalidate])
+        foreach (var number in (ReadOnlySpan<long>)[ResponseTime, InitialAge, FreshnessLifetime, StaleWhileRevalidate, StaleIfError])
         {
             BinaryPrimitives.WriteInt64LittleEndian(span[at..], number);
             at += 8;
@@ -100,7 +103,8 @@ internal sealed record StoredResponse
             var initialAge = BinaryPrimitives.ReadInt64LittleEndian(span[(at + 8)..]);
             var lifetime = BinaryPrimitives.ReadInt64LittleEndian(span[(at + 16)..]);
             var staleWhileRevalidate = BinaryPrimitives.ReadInt64LittleEndian(span[(at + 24)..]);
-            at += 32;
+            var staleIfError = BinaryPrimitives.ReadInt64LittleEndian(span[(at + 32)..]);
+            at += 40;
             var flags = (StoredFlags)span[at++];
             var headers = new KeyValuePair<string, string>[BinaryPrimitives.ReadUInt16LittleEndian(span[at..])];
             at += 2;
@@ -122,6 +126,7 @@ internal sealed record StoredResponse
                 InitialAge = initialAge,
                 FreshnessLifetime = lifetime,
                 StaleWhileRevalidate = staleWhileRevalidate,
+                StaleIfError = staleIfError,
                 Flags = flags,
                 Headers = headers,
                 // The body is not copied: the cache's array is the hit's body.

@@ -35,6 +35,7 @@ public class CachingBenchmarks
             InitialAge = 0,
             FreshnessLifetime = 3_600_000,
             StaleWhileRevalidate = 0,
+            StaleIfError = 0,
             Flags = StoredFlags.HasValidator,
             Headers =
             [

@@ -113,6 +113,60 @@ public sealed class CachingPluginTests
         Assert.Equal(stored ? 1 : 2, origin.Requests);
     }
 
+    [Theory]
+    [InlineData("max-age=003600", "HIT")]
+    [InlineData("max-age=\"3600\"", "HIT")]
+    [InlineData("max-age=3600.5", "HIT")]
+    [InlineData("MAX-AGE=3600", "HIT")]
+    [InlineData("max-age=3600, max-age=0", "HIT")] // a repeated directive keeps its first value
+    [InlineData("max-age=0, max-age=3600", "MISS")]
+    [InlineData("extension=\"max-age=3600\", max-age=0", "MISS")] // quoted text is not a directive
+    [InlineData("max-age =3600", "MISS")]
+    [InlineData("max-age= 3600", "MISS")]
+    [InlineData("max-age='3600'", "MISS")]
+    [InlineData("max-age=3600, No-StOrE", "MISS")]
+    public async Task CacheControlParsing_FollowsRfc9111(string cacheControl, string second)
+    {
+        await using var origin = await OriginAsync(("Cache-Control", cacheControl));
+        await using var gateway = await GatewayAsync(origin);
+
+        await GetAsync(gateway);
+
+        Assert.Equal(second, (await GetAsync(gateway)).Cache);
+    }
+
+    [Theory]
+    [InlineData(new[] { "7200" }, "MISS")] // older than its max-age when it arrived
+    [InlineData(new[] { "7200", "0" }, "HIT")] // two field lines: ignored
+    [InlineData(new[] { "-7200" }, "HIT")]
+    [InlineData(new[] { "7200.0" }, "HIT")]
+    public async Task AgeFromUpstream_CountsWhenItIsOneNumber(string[] ages, string second)
+    {
+        await using var origin = await OriginAsync([("Cache-Control", "max-age=3600"), .. ages.Select(age => ("Age", age))]);
+        await using var gateway = await GatewayAsync(origin);
+
+        await GetAsync(gateway);
+
+        Assert.Equal(second, (await GetAsync(gateway)).Cache);
+    }
+
+    [Theory]
+    [InlineData("no-cache=\"x-secret\"")]
+    [InlineData("private=\"x-secret, x-other\"")]
+    public async Task QualifiedNoCacheOrPrivate_StoresTheResponseWithoutTheNamedFields(string directive)
+    {
+        await using var origin = await OriginAsync(("Cache-Control", $"max-age=60, {directive}"), ("x-secret", "s"), ("x-kept", "k"));
+        await using var gateway = await GatewayAsync(origin);
+
+        var miss = await GetAsync(gateway);
+        var hit = await GetAsync(gateway);
+
+        Assert.Equal("s", miss.Response.Headers.GetValues("x-secret").Single());
+        Assert.Equal(("body-1", "HIT"), (hit.Body, hit.Cache));
+        Assert.False(hit.Response.Headers.Contains("x-secret"));
+        Assert.Equal("k", hit.Response.Headers.GetValues("x-kept").Single());
+    }
+
     [Fact]
     public async Task Vary_KeepsOneVariantPerValueOfTheNamedHeaders()
     {
@@ -435,6 +489,75 @@ public sealed class CachingPluginTests
 
         Assert.Equal("BYPASS", post.Headers.GetValues("X-Cache").Single());
         Assert.Equal(("body-3", "MISS"), (after.Body, after.Cache));
+    }
+
+    [Fact]
+    public async Task SuccessfulUnsafeRequest_InvalidatesTheLocationAndContentLocationItNames()
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            if (HttpMethods.IsPost(context.Request.Method))
+            {
+                context.Response.StatusCode = StatusCodes.Status201Created;
+                context.Response.Headers.Location = "/api/items/7";
+                context.Response.Headers.ContentLocation = "items/8";
+                return Task.CompletedTask;
+            }
+            context.Response.Headers.CacheControl = "max-age=60";
+            return context.Response.WriteAsync($"body-{n}");
+        });
+        await using var gateway = await GatewayAsync(origin);
+        await GetAsync(gateway, "api/items/7");
+        await GetAsync(gateway, "api/items/8");
+        await GetAsync(gateway, "api/items/9");
+
+        using var post = await gateway.Proxy.PostAsync("api/items", new StringContent("new"));
+
+        Assert.Equal(HttpStatusCode.Created, post.StatusCode);
+        Assert.Equal("MISS", (await GetAsync(gateway, "api/items/7")).Cache);
+        Assert.Equal("MISS", (await GetAsync(gateway, "api/items/8")).Cache);
+        Assert.Equal("HIT", (await GetAsync(gateway, "api/items/9")).Cache);
+    }
+
+    [Theory]
+    [InlineData("max-age=1, stale-if-error=60", "{}", true)]
+    [InlineData("max-age=1", "{ \"staleOnErrorSeconds\": 60 }", true)]
+    [InlineData("max-age=1", "{}", false)]
+    [InlineData("max-age=1, must-revalidate, stale-if-error=60", "{}", false)]
+    public async Task FailingUpstream_IsAnsweredForByAStaleCopy_WhereAllowed(string cacheControl, string config, bool served)
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            if (n > 1)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return context.Response.WriteAsync("origin is down");
+            }
+            context.Response.Headers.CacheControl = cacheControl;
+            return context.Response.WriteAsync($"body-{n}");
+        });
+        await using var gateway = await GatewayAsync(origin, config);
+        await GetAsync(gateway);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+        var failing = await GetAsync(gateway);
+
+        Assert.Equal(served ? (HttpStatusCode.OK, "body-1", "STALE") : (HttpStatusCode.ServiceUnavailable, "origin is down", "MISS"),
+            (failing.Status, failing.Body, failing.Cache));
+    }
+
+    [Fact]
+    public async Task UnreachableUpstream_IsAnsweredForByAStaleCopy_WhenTheConfigAllows()
+    {
+        var origin = await OriginAsync(("Cache-Control", "max-age=1"));
+        await using var gateway = await GatewayAsync(origin, """{ "staleOnErrorSeconds": 60 }""");
+        await GetAsync(gateway);
+        await origin.DisposeAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+        var unreachable = await GetAsync(gateway);
+
+        Assert.Equal((HttpStatusCode.OK, "body-1", "STALE"), (unreachable.Status, unreachable.Body, unreachable.Cache));
     }
 
     [Theory]
