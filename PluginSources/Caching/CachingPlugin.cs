@@ -197,17 +197,21 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         if (revalidating && response.StatusCode == StatusCodes.Status304NotModified)
         {
             var headers = _policy.Freshen(stored!.Headers, response.Headers);
+            // A cookie the 304 sets is this client's: it reaches this client, and decides storing as it would on a 200.
+            var cookies = response.Headers.SetCookie;
             response.Headers.Clear();
             foreach (var (name, value) in headers)
             {
                 response.Headers.Append(name, value);
             }
+            response.Headers.SetCookie = cookies;
             response.StatusCode = stored.Status;
             var freshened = _policy.Prepare(http, directives, requestTime, responseTime, out var varyHeaders) is { } updated
                 ? updated with { Body = stored.Body }
                 : null;
             response.Headers.Clear();
             Serve(context, freshened ?? stored with { Headers = headers }, 0, "REVALIDATED", key);
+            response.Headers.SetCookie = cookies;
             if (freshened is not null)
             {
                 var varyValues = CacheKeyBuilder.VaryValues(request, varyHeaders);

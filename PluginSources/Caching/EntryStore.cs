@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 
@@ -7,7 +8,7 @@ namespace Gateway.Plugins.Caching;
 /// Stored responses and <c>Vary</c> rules in the gateway's cache, decoded. In front of a shared (Redis) cache it keeps
 /// a node-local copy of what it read or wrote for a short while, so a hot key costs one Redis read per node per
 /// <c>localSeconds</c> instead of one per request; an entry changed through another node is seen here once the local
-/// copy lapses. The in-process cache needs no such copy.
+/// copy lapses. The in-process cache needs no such copy; what it holds is decoded once per stored array.
 /// </summary>
 internal sealed class EntryStore : IDisposable
 {
@@ -16,6 +17,8 @@ internal sealed class EntryStore : IDisposable
     private readonly IDistributedCache _cache;
     private readonly MemoryCache? _local;
     private readonly TimeSpan _localLifetime;
+    // Entries decoded from arrays the in-process cache still holds; each goes when the cache lets go of its array.
+    private readonly ConditionalWeakTable<byte[], object> _decoded = [];
 
     public EntryStore(IDistributedCache cache, TimeSpan localLifetime, long localMaxBytes)
     {
@@ -39,9 +42,18 @@ internal sealed class EntryStore : IDisposable
         {
             return null;
         }
+        // The in-process cache hands out the array it holds: decode it once, not on every hit.
+        if (_local is null && _decoded.TryGetValue(data, out var decoded))
+        {
+            return decoded;
+        }
         object? entry = VaryRule.IsRule(data) ? VaryRule.Deserialize(data) : StoredResponse.Deserialize(data);
         if (entry is not null)
         {
+            if (_local is null)
+            {
+                _decoded.AddOrUpdate(data, entry);
+            }
             Remember(key, entry, data.Length, _localLifetime);
         }
         return entry;

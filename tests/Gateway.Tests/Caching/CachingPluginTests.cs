@@ -244,6 +244,37 @@ public sealed class CachingPluginTests
         Assert.Equal(["", "\"v1\""], conditions);
     }
 
+    [Theory]
+    [InlineData(false, "REVALIDATED")]
+    [InlineData(true, "HIT")]
+    public async Task CookieSetByA304_ReachesThatClientOnly_AndKeepsTheUpdateUnstoredUnlessAllowed(bool storeSetCookie, string next)
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            context.Response.Headers.ETag = "\"v1\"";
+            if (context.Request.Headers.IfNoneMatch == "\"v1\"")
+            {
+                context.Response.Headers.CacheControl = "max-age=60";
+                context.Response.Headers.SetCookie = "seen=1";
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return Task.CompletedTask;
+            }
+            context.Response.Headers.CacheControl = "max-age=1";
+            return context.Response.WriteAsync($"body-{n}");
+        });
+        await using var gateway = await GatewayAsync(origin, $$"""{ "storeSetCookie": {{(storeSetCookie ? "true" : "false")}} }""");
+        await GetAsync(gateway);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+        var revalidated = await GetAsync(gateway);
+        var after = await GetAsync(gateway);
+
+        Assert.Equal(("body-1", "REVALIDATED"), (revalidated.Body, revalidated.Cache));
+        Assert.Equal("seen=1", revalidated.Response.Headers.GetValues("Set-Cookie").Single());
+        Assert.Equal(("body-1", next), (after.Body, after.Cache));
+        Assert.Equal(next == "REVALIDATED", after.Response.Headers.Contains("Set-Cookie"));
+    }
+
     [Fact]
     public async Task ExpiresAndDate_GiveTheLifetime_AndAnInvalidExpiresMeansStale()
     {
