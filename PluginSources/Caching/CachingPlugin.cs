@@ -127,7 +127,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
                     Serve(context, stored, age, "STALE", key);
                     return;
                 // Within stale-while-revalidate one request revalidates; the others meanwhile get the stale copy.
-                case Use.StaleWhileRevalidating when _flights.IsUnderWay(storageKey):
+                case Use.StaleWhileRevalidating when _flights.UnderWay(storageKey) is not null:
                     Serve(context, stored, age, "STALE", key);
                     return;
             }
@@ -144,7 +144,15 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         // A client that asks for an end-to-end reload (no-cache) goes upstream itself; HEAD waits but never leads.
         if (!directives.NoCache)
         {
-            flight = HttpMethods.IsGet(request.Method) ? _flights.TryLead(storageKey, out var underWay) : _flights.Joinable(storageKey, out underWay);
+            Flights.Flight? underWay;
+            if (HttpMethods.IsGet(request.Method))
+            {
+                flight = _flights.TryLead(storageKey, out underWay);
+            }
+            else
+            {
+                underWay = _flights.UnderWay(storageKey);
+            }
             if (underWay is not null)
             {
                 var shared = await underWay.WaitAsync(_lockTimeout, http.RequestAborted).ConfigureAwait(false);
@@ -159,7 +167,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         var handedOver = false;
         try
         {
-            handedOver = await FetchAsync(context, next, directives, key, primaryKey, storageKey, stored, rule, flight).ConfigureAwait(false);
+            handedOver = await FetchAsync(context, next, directives, key, primaryKey, stored, rule, flight).ConfigureAwait(false);
         }
         finally
         {
@@ -172,7 +180,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
 
     /// <summary>Goes upstream, revalidating the stored copy if there is one; returns whether the flight went with the body.</summary>
     private async ValueTask<bool> FetchAsync(
-        PluginContext context, PluginDelegate next, CacheControl directives, string key, string primaryKey, string storageKey,
+        PluginContext context, PluginDelegate next, CacheControl directives, string key, string primaryKey,
         StoredResponse? stored, VaryRule? rule, Flights.Flight? flight)
     {
         var http = context.HttpContext;
@@ -215,8 +223,9 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
             if (freshened is not null)
             {
                 var varyValues = CacheKeyBuilder.VaryValues(request, varyHeaders);
-                await StoreAsync(primaryKey, rule, varyHeaders, varyValues, freshened).ConfigureAwait(false);
+                var storing = StoreAsync(primaryKey, rule, varyHeaders, varyValues, freshened);
                 flight?.Land(new FlightResult(freshened, varyHeaders, varyValues));
+                await storing.ConfigureAwait(false);
             }
             return false;
         }
@@ -254,10 +263,12 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
                 return;
             }
             var stored = entry with { Body = body };
-            // Stored before the flight lands: a request that found the old copy while the flight was under way
-            // must find the new one once it is not.
-            await plugin.StoreAsync(primaryKey, rule, varyHeaders, varyValues, stored).ConfigureAwait(false);
+            // The write is issued before the flight lands, so a request that found the old copy while the flight was
+            // under way finds the new one once it is not (the cache applies one connection's commands in order);
+            // the waiters need not wait for the write to be acknowledged.
+            var storing = plugin.StoreAsync(primaryKey, rule, varyHeaders, varyValues, stored);
             flight?.Land(new FlightResult(stored, varyHeaders, varyValues));
+            await storing.ConfigureAwait(false);
         }
     }
 

@@ -23,14 +23,8 @@ internal sealed class Flights
         return null;
     }
 
-    /// <summary>Leads nothing; returns null and the flight under way for <paramref name="key"/>, if any, to wait for.</summary>
-    public Flight? Joinable(string key, out Flight? underWay)
-    {
-        underWay = _flights.GetValueOrDefault(key);
-        return null;
-    }
-
-    public bool IsUnderWay(string key) => _flights.ContainsKey(key);
+    /// <summary>The flight under way for <paramref name="key"/>, if any.</summary>
+    public Flight? UnderWay(string key) => _flights.GetValueOrDefault(key);
 
     private void Land(Flight flight) => _flights.TryRemove(new KeyValuePair<string, Flight>(flight.Key, flight));
 

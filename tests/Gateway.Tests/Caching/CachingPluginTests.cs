@@ -412,6 +412,23 @@ public sealed class CachingPluginTests
     }
 
     [Fact]
+    public async Task ConcurrentMissesOfDifferentVariants_EachGetTheirOwn()
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            context.Response.Headers.CacheControl = "max-age=60";
+            context.Response.Headers.Vary = "Accept-Language";
+            return context.Response.WriteAsync(context.Request.Headers.AcceptLanguage.ToString());
+        }, delay: TimeSpan.FromMilliseconds(200));
+        await using var gateway = await GatewayAsync(origin);
+
+        var languages = Enumerable.Range(0, 20).Select(i => i % 2 == 0 ? "en" : "fr").ToArray();
+        var responses = await Task.WhenAll(languages.Select(language => GetAsync(gateway, headers: ("Accept-Language", language))));
+
+        Assert.Equal(languages, responses.Select(response => response.Body));
+    }
+
+    [Fact]
     public async Task StaleWhileRevalidate_ServesTheStaleCopyWhileOneRequestRevalidates()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
