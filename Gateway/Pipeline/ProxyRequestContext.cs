@@ -217,7 +217,7 @@ internal sealed class ProxyRequestContext : PluginContext
         SignalHeadersReady();
         if (_released.IsSet)
         {
-            SuppressBodyIfFaulted(transform);
+            SuppressReplacedBody(transform);
             return default;
         }
         return WaitForReleaseAsync(transform);
@@ -226,9 +226,9 @@ internal sealed class ProxyRequestContext : PluginContext
     private async ValueTask WaitForReleaseAsync(ResponseTransformContext transform)
     {
         await _released.WaitAsync().ConfigureAwait(false);
-        SuppressBodyIfFaulted(transform);
+        SuppressReplacedBody(transform);
     }
 
     // A stage failed after next, or answered in the upstream's place: the upstream's body must not follow.
-    private void SuppressBodyIfFaulted(ResponseTransformContext transform) => transform.SuppressResponseBody |= Fault is not null || DeferredBody is not null;
+    private void SuppressReplacedBody(ResponseTransformContext transform) => transform.SuppressResponseBody |= Fault is not null || DeferredBody is not null;
 }
