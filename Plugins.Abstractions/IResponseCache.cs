@@ -2,7 +2,7 @@ namespace Gateway.Plugins;
 
 /// <summary>
 /// A plugin that stores responses implements this so that the admin API's <c>POST /admin/cache/purge</c> reaches it.
-/// The gateway calls it only on stages whose <c>plugins.json</c> entry runs on the route being purged.
+/// The gateway calls a route or key purge only on stages whose <c>plugins.json</c> entry runs on that route, a tag purge on all.
 /// </summary>
 public interface IResponseCache
 {
@@ -16,4 +16,9 @@ public interface IResponseCache
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Cancels the purge.</param>
     ValueTask PurgeKeyAsync(string routeId, string key, CancellationToken cancellationToken);
+
+    /// <summary>Drops every response stored with a tag, whatever its route, on every gateway node that shares the cache.</summary>
+    /// <param name="tag">The tag, as the plugin documents how responses get one.</param>
+    /// <param name="cancellationToken">Cancels the purge.</param>
+    ValueTask PurgeTagAsync(string tag, CancellationToken cancellationToken);
 }

@@ -52,11 +52,15 @@ public static class AdminEndpoints
     private static async Task<Results<Ok<PurgeView>, ProblemHttpResult>> PurgeCacheAsync(
         PurgeRequest purge, PipelineHolder holder, IProxyStateLookup proxy, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(purge.Route) || purge.Key is { Length: 0 })
+        if (purge.Tag is { Length: > 0 } tag && purge.Route is null && purge.Key is null)
+        {
+            return await PurgeTagAsync(tag, holder, cancellationToken).ConfigureAwait(false);
+        }
+        if (string.IsNullOrWhiteSpace(purge.Route) || purge.Key is { Length: 0 } || purge.Tag is not null)
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status400BadRequest,
-                title: "Give \"route\", and \"key\" to purge one key instead of the whole route.");
+                title: "Give \"route\" (and \"key\" to purge one key instead of the whole route), or \"tag\" alone.");
         }
         if (!proxy.TryGetRoute(purge.Route, out _))
         {
@@ -76,7 +80,7 @@ public static class AdminEndpoints
                     ? stage.Cache!.PurgeRouteAsync(purge.Route, cancellationToken)
                     : stage.Cache!.PurgeKeyAsync(purge.Route, purge.Key, cancellationToken)).ConfigureAwait(false);
             }
-            return TypedResults.Ok(new PurgeView(purge.Route, purge.Key, stages.Select(stage => stage.Entry.DisplayName).ToArray()));
+            return TypedResults.Ok(new PurgeView(purge.Route, purge.Key, null, stages.Select(stage => stage.Entry.DisplayName).ToArray()));
         }
         finally
         {
@@ -84,9 +88,35 @@ public static class AdminEndpoints
         }
     }
 
-    private sealed record PurgeRequest(string Route, string? Key);
+    private static async Task<Results<Ok<PurgeView>, ProblemHttpResult>> PurgeTagAsync(string tag, PipelineHolder holder, CancellationToken cancellationToken)
+    {
+        var snapshot = holder.Acquire();
+        try
+        {
+            var stages = snapshot.Stages.Where(stage => stage.Cache is not null).ToArray();
+            if (stages.Length == 0)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No caching stage is in the pipeline.");
+            }
+            foreach (var stage in stages)
+            {
+                await stage.Cache!.PurgeTagAsync(tag, cancellationToken).ConfigureAwait(false);
+            }
+            return TypedResults.Ok(new PurgeView(null, null, tag, stages.Select(stage => stage.Entry.DisplayName).ToArray()));
+        }
+        finally
+        {
+            snapshot.Release();
+        }
+    }
 
-    private sealed record PurgeView(string Route, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key, IReadOnlyList<string> Stages);
+    private sealed record PurgeRequest(string? Route, string? Key, string? Tag);
+
+    private sealed record PurgeView(
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Route,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Tag,
+        IReadOnlyList<string> Stages);
 
     private sealed record HealthView(string Status, int Generation, CacheView Cache);
 

@@ -44,6 +44,12 @@ public sealed record CachingOptions
     /// <summary>The response header that says HIT, MISS, STALE, REVALIDATED or BYPASS; empty for none. Default <c>X-Cache</c>.</summary>
     public string? StatusHeader { get; init; }
 
+    /// <summary>
+    /// The upstream response header that tags a response for purging by tag (comma- or space-separated), taken off the
+    /// response before it reaches the client; empty for none. Default <c>Cache-Tag</c>.
+    /// </summary>
+    public string? TagHeader { get; init; }
+
     /// <summary>A response header that carries the cache key, for purging by key; none unless given.</summary>
     public string? KeyHeader { get; init; }
 }

@@ -31,13 +31,15 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
     private readonly ILogger _logger;
     private readonly CacheKeyBuilder _keys;
     private readonly StoragePolicy _policy;
-    private readonly RouteGenerations _generations;
+    private readonly Generations _routes;
+    private readonly Generations _tags;
     private readonly Flights _flights = new();
     private readonly TimeSpan _lockTimeout;
     private readonly long _keepStale;
     private readonly long _staleOnError;
     private readonly string? _statusHeader;
     private readonly string? _keyHeader;
+    private readonly string? _tagHeader;
 
     public CachingPlugin(PluginSetup setup)
     {
@@ -55,9 +57,10 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         }
         _statusHeader = HeaderName(options.StatusHeader ?? "X-Cache", "$.statusHeader");
         _keyHeader = HeaderName(options.KeyHeader ?? "", "$.keyHeader");
+        _tagHeader = HeaderName(options.TagHeader ?? "Cache-Tag", "$.tagHeader");
         _keys = CacheKeyBuilder.From(options.Key);
         _policy = new StoragePolicy(maxBody, options.StoreSetCookie ?? false, fraction, maxHeuristic,
-            new[] { _statusHeader, _keyHeader }.OfType<string>().ToArray());
+            new[] { _statusHeader, _keyHeader, _tagHeader }.OfType<string>().ToArray());
         var cache = setup.Services.GetRequiredService<IDistributedCache>();
         _entries = new EntryStore(
             cache,
@@ -65,7 +68,8 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
             Positive(options.LocalMaxBytes, 64 << 20, "$.localMaxBytes"));
         _time = setup.Services.GetService<TimeProvider>() ?? TimeProvider.System;
         _logger = setup.Logger;
-        _generations = new RouteGenerations(cache, _time);
+        _routes = new Generations(cache, _time, "route");
+        _tags = new Generations(cache, _time, "tag");
     }
 
     private static int Positive(int? value, int fallback, string path, bool allowZero = false) => value switch
@@ -112,8 +116,13 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         var request = http.Request;
         var directives = RequestDirectives(request.Headers);
         var key = _keys.Build(context);
-        var primaryKey = await _generations.PrefixAsync(context.RouteId).ConfigureAwait(false) + key;
+        var primaryKey = (await _routes.CurrentAsync(context.RouteId).ConfigureAwait(false)).Prefix + key;
         var (stored, rule, storageKey) = await LookupAsync(primaryKey, request).ConfigureAwait(false);
+        if (stored is { Tags.Length: > 0 } && !await TagsAreCurrentAsync(stored).ConfigureAwait(false))
+        {
+            // A tag it carries was purged since it was stored.
+            stored = null;
+        }
 
         if (stored is not null)
         {
@@ -201,6 +210,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
             request.Headers.Remove(HeaderNames.IfModifiedSince);
         }
         var response = http.Response;
+        var tags = TakeTags(response);
 
         if (revalidating && response.StatusCode == StatusCodes.Status304NotModified)
         {
@@ -215,7 +225,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
             response.Headers.SetCookie = cookies;
             response.StatusCode = stored.Status;
             var freshened = _policy.Prepare(http, directives, requestTime, responseTime, out var varyHeaders) is { } updated
-                ? updated with { Body = stored.Body }
+                ? updated with { Body = stored.Body, Tags = tags.Length > 0 ? await TagAsync(tags).ConfigureAwait(false) : stored.Tags }
                 : null;
             response.Headers.Clear();
             Serve(context, freshened ?? stored with { Headers = headers }, 0, "REVALIDATED", key);
@@ -241,6 +251,10 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         if (!isGet || _policy.Prepare(http, directives, requestTime, responseTime, out var vary) is not { } entry)
         {
             return false;
+        }
+        if (tags.Length > 0)
+        {
+            entry = entry with { Tags = await TagAsync(tags).ConfigureAwait(false) };
         }
         // The body is still to come: copy it as it streams to the client, then store it once it has all gone.
         var capture = new CaptureStream(response.Body, _policy.MaxBodyBytes, response.ContentLength);
@@ -362,6 +376,39 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         return staleness < stored.StaleWhileRevalidate ? Use.StaleWhileRevalidating : Use.Revalidate;
     }
 
+    /// <summary>The upstream's tags for the response, taken off it: they are for the cache, not the client.</summary>
+    private string[] TakeTags(HttpResponse response)
+    {
+        if (_tagHeader is null || !response.Headers.TryGetValue(_tagHeader, out var values))
+        {
+            return [];
+        }
+        response.Headers.Remove(_tagHeader);
+        return values.SelectMany(value => (value ?? "").Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    private async Task<KeyValuePair<string, string>[]> TagAsync(string[] tags)
+    {
+        var stamped = new KeyValuePair<string, string>[tags.Length];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            stamped[i] = new(tags[i], (await _tags.CurrentAsync(tags[i]).ConfigureAwait(false)).Value);
+        }
+        return stamped;
+    }
+
+    private async ValueTask<bool> TagsAreCurrentAsync(StoredResponse stored)
+    {
+        foreach (var (tag, generation) in stored.Tags)
+        {
+            if ((await _tags.CurrentAsync(tag).ConfigureAwait(false)).Value != generation)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private bool MayServeOnError(StoredResponse stored, in CacheControl request)
     {
         var staleness = stored.AgeAt(Now) - stored.FreshnessLifetime;
@@ -480,7 +527,7 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
         var key = _keys.Build(context);
         if (response.StatusCode is >= 200 and < 400 && !IsSafe(context.HttpContext.Request.Method))
         {
-            var prefix = await _generations.PrefixAsync(context.RouteId).ConfigureAwait(false);
+            var prefix = (await _routes.CurrentAsync(context.RouteId).ConfigureAwait(false)).Prefix;
             await _entries.RemoveAsync(prefix + key).ConfigureAwait(false);
             // The URIs the response names as changed or created, when they are on this host.
             foreach (var named in NamedUris)
@@ -506,10 +553,12 @@ public sealed partial class CachingPlugin : IGatewayPlugin, IResponseCache, IDis
     private static bool IsSafe(string method) => HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method);
 
     public ValueTask PurgeRouteAsync(string routeId, CancellationToken cancellationToken) =>
-        new(_generations.PurgeAsync(routeId, cancellationToken));
+        new(_routes.PurgeAsync(routeId, cancellationToken));
+
+    public ValueTask PurgeTagAsync(string tag, CancellationToken cancellationToken) => new(_tags.PurgeAsync(tag, cancellationToken));
 
     public async ValueTask PurgeKeyAsync(string routeId, string key, CancellationToken cancellationToken) =>
-        await _entries.RemoveAsync(await _generations.PrefixAsync(routeId).ConfigureAwait(false) + key, cancellationToken).ConfigureAwait(false);
+        await _entries.RemoveAsync((await _routes.CurrentAsync(routeId).ConfigureAwait(false)).Prefix + key, cancellationToken).ConfigureAwait(false);
 
     public void Dispose() => _entries.Dispose();
 

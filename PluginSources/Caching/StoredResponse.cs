@@ -9,7 +9,7 @@ namespace Gateway.Plugins.Caching;
 /// </summary>
 internal sealed record StoredResponse
 {
-    private const byte FormatVersion = 2;
+    private const byte FormatVersion = 3;
     private const byte ResponseKind = 1;
 
     public required int Status { get; init; }
@@ -36,6 +36,9 @@ internal sealed record StoredResponse
 
     public required ReadOnlyMemory<byte> Body { get; init; }
 
+    /// <summary>The tags the upstream gave it, each with the tag's generation when it was stored.</summary>
+    public KeyValuePair<string, string>[] Tags { get; init; } = [];
+
     /// <summary>The current age (RFC 9111 §4.2.3) at <paramref name="now"/>, in milliseconds.</summary>
     public long AgeAt(long now) => InitialAge + Math.Max(0, now - ResponseTime);
 
@@ -56,7 +59,8 @@ internal sealed record StoredResponse
     public byte[] Serialize()
     {
         var length = 2 + 4 + 8 * 5 + 1 + 2 + 4 + Body.Length;
-        foreach (var (name, value) in Headers)
+        length += 2;
+        foreach (var (name, value) in Headers.Concat(Tags))
         {
             length += 4 + Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value);
         }
@@ -73,13 +77,8 @@ internal sealed record StoredResponse
             at += 8;
         }
         span[at++] = (byte)Flags;
-        BinaryPrimitives.WriteUInt16LittleEndian(span[at..], checked((ushort)Headers.Length));
-        at += 2;
-        foreach (var (name, value) in Headers)
-        {
-            at += WriteString(span[at..], name);
-            at += WriteString(span[at..], value);
-        }
+        at += WritePairs(span[at..], Headers);
+        at += WritePairs(span[at..], Tags);
         BinaryPrimitives.WriteInt32LittleEndian(span[at..], Body.Length);
         at += 4;
         Body.Span.CopyTo(span[at..]);
@@ -106,13 +105,8 @@ internal sealed record StoredResponse
             var staleIfError = BinaryPrimitives.ReadInt64LittleEndian(span[(at + 32)..]);
             at += 40;
             var flags = (StoredFlags)span[at++];
-            var headers = new KeyValuePair<string, string>[BinaryPrimitives.ReadUInt16LittleEndian(span[at..])];
-            at += 2;
-            for (var i = 0; i < headers.Length; i++)
-            {
-                var name = ReadString(span, ref at);
-                headers[i] = new(name, ReadString(span, ref at));
-            }
+            var headers = ReadPairs(span, ref at);
+            var tags = ReadPairs(span, ref at);
             var bodyLength = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
             at += 4;
             if (bodyLength < 0 || at + bodyLength != data.Length)
@@ -129,6 +123,7 @@ internal sealed record StoredResponse
                 StaleIfError = staleIfError,
                 Flags = flags,
                 Headers = headers,
+                Tags = tags,
                 // The body is not copied: the cache's array is the hit's body.
                 Body = data.AsMemory(at, bodyLength),
             };
@@ -137,6 +132,30 @@ internal sealed record StoredResponse
         {
             return null;
         }
+    }
+
+    private static int WritePairs(Span<byte> span, KeyValuePair<string, string>[] pairs)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(span, checked((ushort)pairs.Length));
+        var at = 2;
+        foreach (var (name, value) in pairs)
+        {
+            at += WriteString(span[at..], name);
+            at += WriteString(span[at..], value);
+        }
+        return at;
+    }
+
+    private static KeyValuePair<string, string>[] ReadPairs(ReadOnlySpan<byte> span, ref int at)
+    {
+        var pairs = new KeyValuePair<string, string>[BinaryPrimitives.ReadUInt16LittleEndian(span[at..])];
+        at += 2;
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            var name = ReadString(span, ref at);
+            pairs[i] = new(name, ReadString(span, ref at));
+        }
+        return pairs;
     }
 
     private static int WriteString(Span<byte> span, string value)

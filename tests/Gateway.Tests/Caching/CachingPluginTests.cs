@@ -521,8 +521,40 @@ public sealed class CachingPluginTests
 
         using var unknown = await gateway.Admin.PostAsync("admin/cache/purge", Json("""{ "route": "nope" }"""));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var ambiguous = await gateway.Admin.PostAsync("admin/cache/purge", Json("""{ "route": "api", "tag": "t" }"""));
+        Assert.Equal(HttpStatusCode.BadRequest, ambiguous.StatusCode);
         using var anonymous = await gateway.Proxy.PostAsync("admin/cache/purge", Json("""{ "route": "api" }"""));
         Assert.NotEqual(HttpStatusCode.OK, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task PurgeByTag_DropsTheResponsesTaggedWithIt_OnEveryRoute()
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            context.Response.Headers.CacheControl = "max-age=60";
+            context.Response.Headers["Cache-Tag"] = context.Request.Path.Value!.EndsWith("/other") ? "list" : "product-42, list";
+            return context.Response.WriteAsync($"body-{n}");
+        });
+        await using var gateway = await TestGateway.Create()
+            .Route("api", "/api/{**rest}", "backend")
+            .Route("shop", "/shop/{**rest}", "backend")
+            .Cluster("backend", origin)
+            .FirstPartyPlugin("Caching")
+            .Pipeline("""{ "pipeline": [ { "plugin": "Caching" } ] }""")
+            .StartAsync();
+        var tagged = await GetAsync(gateway, "api/product");
+        await GetAsync(gateway, "shop/product");
+        await GetAsync(gateway, "api/other");
+
+        using var purge = await gateway.Admin.PostAsync("admin/cache/purge", Json("""{ "tag": "product-42" }"""));
+
+        Assert.Equal(HttpStatusCode.OK, purge.StatusCode);
+        Assert.False(tagged.Response.Headers.Contains("Cache-Tag"));
+        Assert.Equal("MISS", (await GetAsync(gateway, "api/product")).Cache);
+        Assert.Equal("MISS", (await GetAsync(gateway, "shop/product")).Cache);
+        Assert.Equal("HIT", (await GetAsync(gateway, "api/other")).Cache);
+        Assert.Equal("HIT", (await GetAsync(gateway, "api/product")).Cache);
     }
 
     [Fact]
