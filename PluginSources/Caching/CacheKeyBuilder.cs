@@ -132,8 +132,10 @@ internal sealed class CacheKeyBuilder
         key.Clear();
         foreach (var name in varyHeaders)
         {
-            // Field values compare after joining lines and trimming (RFC 9111 §4.1 allows this normalization).
-            key.Append('|').Append(name).Append('=').Append(Uri.EscapeDataString(string.Join(",", request.Headers[name].Select(v => v?.Trim()))));
+            // Field values compare as lists (RFC 9111 §4.1 allows this normalization): lines combined, whitespace
+            // around elements dropped, so "1,2", " 1, 2 " and two lines "1" and "2" select the same variant.
+            var elements = request.Headers[name].SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries));
+            key.Append('|').Append(name).Append('=').Append(Uri.EscapeDataString(string.Join(",", elements)));
         }
         return key.ToString();
     }

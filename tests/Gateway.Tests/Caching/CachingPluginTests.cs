@@ -190,6 +190,21 @@ public sealed class CachingPluginTests
         Assert.Equal(2, origin.Requests);
     }
 
+    [Theory]
+    [InlineData(new[] { "1,2" }, new[] { " 1, 2 " }, "HIT")]
+    [InlineData(new[] { "1, 2" }, new[] { "1", "2" }, "HIT")]
+    [InlineData(new[] { "1" }, new string[0], "MISS")]
+    [InlineData(new[] { "1" }, new[] { "2" }, "MISS")]
+    public async Task Vary_ComparesTheNamedFieldsAsLists(string[] first, string[] second, string expected)
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=60"), ("Vary", "Foo"));
+        await using var gateway = await GatewayAsync(origin);
+
+        await GetAsync(gateway, headers: first.Select(value => ("Foo", value)).ToArray());
+
+        Assert.Equal(expected, (await GetAsync(gateway, headers: second.Select(value => ("Foo", value)).ToArray())).Cache);
+    }
+
     [Fact]
     public async Task ConditionalRequests_Get304FromTheCache()
     {
