@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Gateway.Plugins.Caching;
 
@@ -12,8 +13,9 @@ namespace Gateway.Plugins.Caching;
 /// </summary>
 internal sealed class CacheKeyBuilder
 {
-    [ThreadStatic]
-    private static StringBuilder? t_builder;
+    // A pool, not a [ThreadStatic]: thread statics in an unloadable plugin race the runtime's cleanup when a thread
+    // exits while the plugin unloads, which can crash the process (dotnet/runtime#110837).
+    private static readonly ObjectPool<StringBuilder> Builders = new DefaultObjectPoolProvider().CreateStringBuilderPool();
 
     private readonly bool _wholeQuery;
     private readonly string[] _queryParameters;
@@ -80,8 +82,7 @@ internal sealed class CacheKeyBuilder
     public string Build(PluginContext context, Uri? target)
     {
         var request = context.HttpContext.Request;
-        var key = t_builder ??= new StringBuilder(256);
-        key.Clear();
+        var key = Builders.Get();
         key.Append("GET ");
         AppendLower(key, request.Host.Value ?? "");
         if (target is null)
@@ -122,14 +123,15 @@ internal sealed class CacheKeyBuilder
                 key.Append("|v:").Append(name).Append('=').Append(Uri.EscapeDataString(value));
             }
         }
-        return key.ToString();
+        var built = key.ToString();
+        Builders.Return(key);
+        return built;
     }
 
     /// <summary>The values of a response's <c>Vary</c> fields in this request: what tells its variants apart.</summary>
     public static string VaryValues(HttpRequest request, string[] varyHeaders)
     {
-        var key = t_builder ??= new StringBuilder(256);
-        key.Clear();
+        var key = Builders.Get();
         foreach (var name in varyHeaders)
         {
             // Field values compare as lists (RFC 9111 §4.1 allows this normalization): lines combined, whitespace
@@ -137,7 +139,9 @@ internal sealed class CacheKeyBuilder
             var elements = request.Headers[name].SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries));
             key.Append('|').Append(name).Append('=').Append(Uri.EscapeDataString(string.Join(",", elements)));
         }
-        return key.ToString();
+        var built = key.ToString();
+        Builders.Return(key);
+        return built;
     }
 
     private static void AppendLower(StringBuilder key, string host)
