@@ -36,6 +36,7 @@ internal static class PluginAssemblyLoader
         {
             var assembly = LoadMainAssembly(loader, path);
             var constructor = FindConstructor(assembly, path);
+            RejectThreadStatics(assembly, path);
             return new LoadedPluginAssembly(name, loader, assembly, constructor);
         }
         catch
@@ -58,6 +59,32 @@ internal static class PluginAssemblyLoader
         catch (Exception ex) when (ex is FileLoadException or FileNotFoundException or IOException)
         {
             throw new PluginLoadException($"{path} could not be loaded: {ex.Message}", ex);
+        }
+    }
+
+    // The runtime's per-thread cleanup of a collectible assembly's thread statics races its unloading and can kill the
+    // process with SIGSEGV (dotnet/runtime#110837): such a plugin would take the gateway down on some later reload.
+    private static void RejectThreadStatics(Assembly assembly, string path)
+    {
+        const BindingFlags Statics = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        Type[] types;
+        try
+        {
+            types = assembly.GetTypes();
+        }
+        catch (ReflectionTypeLoadException ex)
+        {
+            // Types that cannot load cannot run either; FindConstructor has already judged the plugin's own.
+            types = ex.Types.OfType<Type>().ToArray();
+        }
+        var fields = types
+            .SelectMany(type => type.GetFields(Statics).Where(field => field.IsDefined(typeof(ThreadStaticAttribute), inherit: false))
+                .Select(field => $"{type.FullName}.{field.Name}"))
+            .ToArray();
+        if (fields.Length > 0)
+        {
+            throw new PluginLoadException(
+                $"{path} declares [ThreadStatic] fields ({string.Join(", ", fields)}): thread statics in an unloadable plugin can crash the gateway when the plugin unloads; pool the objects instead");
         }
     }
 

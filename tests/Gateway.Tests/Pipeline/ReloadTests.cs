@@ -221,6 +221,19 @@ public sealed class ReloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reload_PluginWithThreadStatics_IsRejectedNamingTheField_AndThePreviousPipelineKeepsServing()
+    {
+        await using var gateway = await Gateway().TestPlugin("Probe").TestPlugin("ThreadStaticUser").StartAsync();
+        gateway.WritePipeline("""{ "pipeline": [ { "plugin": "ThreadStaticUser" } ] }""");
+
+        var error = await gateway.ReloadRejectedAsync();
+
+        Assert.Contains("ThreadStaticUserPlugin.t_scratch", (string?)error["message"]);
+        using var response = await gateway.Proxy.GetAsync("x");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Start_WithBadPipeline_FailsNamingTheCulprit()
     {
         var start = Gateway().Pipeline("""{ "pipeline": [ { "plugin": "Absent" } ] }""").StartAsync();
