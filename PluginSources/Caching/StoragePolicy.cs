@@ -11,16 +11,17 @@ namespace Gateway.Plugins.Caching;
 internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, double heuristicFraction, long maxHeuristicMs, string[] ownHeaders)
 {
     // Header fields a cache neither stores nor updates (RFC 9111 §3.1, §3.2): hop-by-hop fields, those recomputed
-    // on every use, and the cookie a route may let through without sharing it.
+    // on every use, the cookie a route may let through without sharing it, and the plugin's own headers.
+    private readonly HashSet<string> _notStored = new(
+        [
+            HeaderNames.Connection, HeaderNames.KeepAlive, "Proxy-Connection", HeaderNames.TE, HeaderNames.TransferEncoding,
+            HeaderNames.Upgrade, HeaderNames.Trailer, HeaderNames.ProxyAuthenticate, HeaderNames.Age, HeaderNames.ContentLength,
+            HeaderNames.SetCookie, .. ownHeaders,
+        ],
+        StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The largest body stored.</summary>
     public int MaxBodyBytes { get; } = checked((int)maxBodyBytes);
-
-    private static readonly HashSet<string> NotStored = new(StringComparer.OrdinalIgnoreCase)
-    {
-        HeaderNames.Connection, HeaderNames.KeepAlive, "Proxy-Connection", HeaderNames.TE, HeaderNames.TransferEncoding,
-        HeaderNames.Upgrade, HeaderNames.Trailer, HeaderNames.ProxyAuthenticate, HeaderNames.Age, HeaderNames.ContentLength,
-        HeaderNames.SetCookie,
-    };
 
     /// <summary>
     /// Describes the response in <paramref name="http"/> as it would be stored, body aside, or returns null when it must
@@ -118,7 +119,7 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
             Flags = flags,
             // Fields named by private="..." are not stored; those named by no-cache="..." are not reused unvalidated,
             // which leaving them out satisfies (RFC 9111 §5.2.2.4, §5.2.2.7).
-            Headers = StoredHeaders(headers, [.. directives.PrivateFields ?? [], .. directives.NoCacheFields ?? []]),
+            Headers = StoredHeaders(headers, directives),
             Body = ReadOnlyMemory<byte>.Empty,
         };
     }
@@ -132,14 +133,14 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
         var merged = new List<KeyValuePair<string, string>>(stored.Length + 4);
         foreach (var header in stored)
         {
-            if (!validation.ContainsKey(header.Key) || IsExcluded(header.Key))
+            if (!validation.ContainsKey(header.Key) || _notStored.Contains(header.Key))
             {
                 merged.Add(header);
             }
         }
         foreach (var (name, values) in validation)
         {
-            if (!IsExcluded(name))
+            if (!_notStored.Contains(name))
             {
                 foreach (var value in values)
                 {
@@ -150,13 +151,19 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
         return [.. merged];
     }
 
-    private KeyValuePair<string, string>[] StoredHeaders(IHeaderDictionary headers, string[] withheld)
+    private KeyValuePair<string, string>[] StoredHeaders(IHeaderDictionary headers, in CacheControl directives)
     {
+        // Fields named by Connection are hop-by-hop too; those named by private="..." or no-cache="..." are withheld.
+        var withheld = new HashSet<string>(directives.PrivateFields ?? [], StringComparer.OrdinalIgnoreCase);
+        withheld.UnionWith(directives.NoCacheFields ?? []);
+        foreach (var value in headers.Connection)
+        {
+            withheld.UnionWith((value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        }
         var stored = new List<KeyValuePair<string, string>>(headers.Count);
-        var connection = headers.Connection;
         foreach (var (name, values) in headers)
         {
-            if (IsExcluded(name) || Names(connection, name) || withheld.Contains(name, StringComparer.OrdinalIgnoreCase))
+            if (_notStored.Contains(name) || withheld.Contains(name))
             {
                 continue;
             }
@@ -166,24 +173,6 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
             }
         }
         return [.. stored];
-    }
-
-    private bool IsExcluded(string name) => NotStored.Contains(name) || Array.Exists(ownHeaders, own => string.Equals(own, name, StringComparison.OrdinalIgnoreCase));
-
-    // A field named by Connection is hop-by-hop too.
-    private static bool Names(StringValues connection, string name)
-    {
-        foreach (var value in connection)
-        {
-            foreach (var token in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (string.Equals(token, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     /// <summary>The lowercased, distinct, sorted field names of <c>Vary</c>; false for <c>Vary: *</c>, which nothing matches.</summary>
