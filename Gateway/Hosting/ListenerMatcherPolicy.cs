@@ -8,27 +8,59 @@ namespace Gateway.Hosting;
 /// other endpoint (YARP's routes) only on the others. So <c>/admin/*</c> on the proxy listener is just a path to
 /// proxy, and the admin listener proxies nothing.
 /// </summary>
-internal sealed class ListenerMatcherPolicy(GatewayListeners listeners) : MatcherPolicy, IEndpointSelectorPolicy
+/// <remarks>
+/// A node-builder policy, as ASP.NET Core's own HTTP method policy is: the split is built into the matcher's state
+/// machine when endpoints change, and a request costs one jump-table lookup, not the per-request candidate pass of
+/// an endpoint-selector policy.
+/// </remarks>
+internal sealed class ListenerMatcherPolicy(GatewayListeners listeners) : MatcherPolicy, INodeBuilderPolicy
 {
     public override int Order => 0;
 
-    public bool AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) => true;
+    public bool AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) => endpoints.Count > 0;
 
-    public Task ApplyAsync(HttpContext httpContext, CandidateSet candidates)
+    public IReadOnlyList<PolicyNodeEdge> GetEdges(IReadOnlyList<Endpoint> endpoints)
     {
-        var onAdminListener = listeners.IsAdminRequest(httpContext);
-        for (var i = 0; i < candidates.Count; i++)
+        var admin = new List<Endpoint>();
+        var proxy = new List<Endpoint>();
+        foreach (var endpoint in endpoints)
         {
-            if (!candidates.IsValidCandidate(i))
+            (endpoint.Metadata.GetMetadata<AdminEndpointMetadata>() is not null ? admin : proxy).Add(endpoint);
+        }
+        // The edge's state says which listener its endpoints answer on: true for the admin listener.
+        var edges = new List<PolicyNodeEdge>(2);
+        if (admin.Count > 0)
+        {
+            edges.Add(new PolicyNodeEdge(true, admin));
+        }
+        if (proxy.Count > 0)
+        {
+            edges.Add(new PolicyNodeEdge(false, proxy));
+        }
+        return edges;
+    }
+
+    public PolicyJumpTable BuildJumpTable(int exitDestination, IReadOnlyList<PolicyJumpTableEdge> edges)
+    {
+        // A listener with no edge here falls through to the exit: no endpoint, a 404.
+        var admin = exitDestination;
+        var proxy = exitDestination;
+        foreach (var edge in edges)
+        {
+            if ((bool)edge.State)
             {
-                continue;
+                admin = edge.Destination;
             }
-            var isAdminEndpoint = candidates[i].Endpoint.Metadata.GetMetadata<AdminEndpointMetadata>() is not null;
-            if (isAdminEndpoint != onAdminListener)
+            else
             {
-                candidates.SetValidity(i, false);
+                proxy = edge.Destination;
             }
         }
-        return Task.CompletedTask;
+        return new ListenerJumpTable(listeners, admin, proxy);
+    }
+
+    private sealed class ListenerJumpTable(GatewayListeners listeners, int admin, int proxy) : PolicyJumpTable
+    {
+        public override int GetDestination(HttpContext httpContext) => listeners.IsAdminRequest(httpContext) ? admin : proxy;
     }
 }

@@ -65,7 +65,7 @@ internal sealed partial class PipelineMiddleware
     {
         var request = _contexts.Get();
         request.Initialize(context, proxy, _next, _clusters);
-        context.Features.Set(request);
+        request.EnterRunner();
         try
         {
             try
@@ -111,7 +111,6 @@ internal sealed partial class PipelineMiddleware
         }
         finally
         {
-            context.Features.Set<ProxyRequestContext>(null);
             _contexts.Return(request);
             snapshot.Release();
         }

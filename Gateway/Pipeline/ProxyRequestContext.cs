@@ -24,6 +24,11 @@ internal sealed class ProxyRequestContext : PluginContext
     /// <summary>The end of every chain: forward, and come back when the upstream's headers are in.</summary>
     public static readonly PluginDelegate Terminal = static context => ((ProxyRequestContext)context).ForwardAsync();
 
+    // How YARP's response transform finds the request it holds: an async-local flows from the runner into the
+    // forwarding it starts. A feature would do the same, but setting one bumps the collection's revision, and every
+    // feature ASP.NET Core has cached for the request is then fetched again through generic virtual calls.
+    private static readonly AsyncLocal<ProxyRequestContext?> Running = new();
+
     private readonly RequestSignal _headersReady = new();
     private readonly RequestSignal _released = new();
     private readonly RequestSignal _forwardingDone = new();
@@ -50,6 +55,12 @@ internal sealed class ProxyRequestContext : PluginContext
         // Every 8th request of each pooled context is timed, its first one included.
         IsTimed = (_served++ & (TimingSampleInterval - 1)) == 0;
     }
+
+    /// <summary>
+    /// Makes this the request YARP's response transform holds, for the rest of the calling async method (the runner's),
+    /// and so for the forwarding it starts.
+    /// </summary>
+    public void EnterRunner() => Running.Value = this;
 
     /// <summary>Clears every trace of the request before the context goes back to the pool.</summary>
     public void Reset()
@@ -208,7 +219,7 @@ internal sealed class ProxyRequestContext : PluginContext
 
     /// <summary>YARP's response transform for every route; a no-op for requests the pipeline does not hold.</summary>
     internal static ValueTask HoldResponseAsync(ResponseTransformContext transform) =>
-        transform.HttpContext.Features.Get<ProxyRequestContext>() is { _forwardingStarted: true } request
+        Running.Value is { _forwardingStarted: true } request && ReferenceEquals(request._httpContext, transform.HttpContext)
             ? request.HoldResponseCoreAsync(transform)
             : default;
 
