@@ -113,15 +113,32 @@ internal sealed class ProxyRequestContext : PluginContext
     {
         ArgumentNullException.ThrowIfNull(keep);
         var current = _proxy.AvailableDestinations;
-        var kept = new List<DestinationState>(current.Count);
-        foreach (var destination in current)
+        List<DestinationState>? kept = null;
+        for (var i = 0; i < current.Count; i++)
         {
-            if (keep(UpstreamDestinations.Describe(destination)))
+            var destination = current[i];
+            var keeps = keep(UpstreamDestinations.Describe(destination));
+            if (kept is null && !keeps)
+            {
+                // The first one dropped: from here on the kept ones need a list of their own.
+                kept = new List<DestinationState>(current.Count - 1);
+                for (var j = 0; j < i; j++)
+                {
+                    kept.Add(current[j]);
+                }
+            }
+            else if (kept is not null && keeps)
             {
                 kept.Add(destination);
             }
         }
-        _proxy.AvailableDestinations = kept;
+        if (kept is null)
+        {
+            // All kept: the candidates stay as they are, and so does their description.
+            return current.Count;
+        }
+        // A DestinationState is itself a one-item list of destinations.
+        _proxy.AvailableDestinations = kept.Count == 1 ? kept[0] : kept;
         _destinations = null;
         return kept.Count;
     }

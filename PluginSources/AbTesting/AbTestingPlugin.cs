@@ -139,8 +139,22 @@ public sealed class AbTestingPlugin : IGatewayPlugin
         return (key.Length == 0 ? _picker.PickRandom() : _picker.Pick(key), false);
     }
 
-    private static Func<UpstreamDestination, bool> InGroup(IReadOnlyDictionary<string, string> group) =>
-        destination => group.All(pair => destination.Metadata.TryGetValue(pair.Key, out var value) && value == pair.Value);
+    private static Func<UpstreamDestination, bool> InGroup(IReadOnlyDictionary<string, string> group)
+    {
+        // Flattened once, so testing a destination allocates no enumerator or closure per request.
+        var required = group.ToArray();
+        return destination =>
+        {
+            foreach (var (key, expected) in required)
+            {
+                if (!destination.Metadata.TryGetValue(key, out var value) || value != expected)
+                {
+                    return false;
+                }
+            }
+            return true;
+        };
+    }
 
     private void Route(PluginContext context, int index)
     {
@@ -150,7 +164,13 @@ public sealed class AbTestingPlugin : IGatewayPlugin
             return;
         }
         // A variant whose destinations are all down does not take the route down: its requests go to the others.
-        if (context.Destinations.Any(inGroup))
+        var candidates = context.Destinations;
+        var any = false;
+        for (var i = 0; i < candidates.Count && !any; i++)
+        {
+            any = inGroup(candidates[i]);
+        }
+        if (any)
         {
             context.NarrowDestinations(inGroup);
         }
