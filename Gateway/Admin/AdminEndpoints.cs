@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Gateway.Admin;
 using Gateway.Caching;
 using Gateway.Pipeline;
+using Gateway.Plugins;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Yarp.ReverseProxy;
 
@@ -48,13 +49,14 @@ public static class AdminEndpoints
             ? TypedResults.Ok(PipelineView.From(snapshot))
             : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The pipeline has not been loaded yet.");
 
-    // Reaches every caching stage of the serving pipeline that runs on the route, holding the snapshot meanwhile.
+    // Reaches every caching stage of the serving pipeline that runs on the route (a tag: every caching stage).
     private static async Task<Results<Ok<PurgeView>, ProblemHttpResult>> PurgeCacheAsync(
         PurgeRequest purge, PipelineHolder holder, IProxyStateLookup proxy, CancellationToken cancellationToken)
     {
         if (purge.Tag is { Length: > 0 } tag && purge.Route is null && purge.Key is null)
         {
-            return await PurgeTagAsync(tag, holder, cancellationToken).ConfigureAwait(false);
+            return await PurgeStagesAsync(holder, _ => true, "No caching stage is in the pipeline.",
+                cache => cache.PurgeTagAsync(tag, cancellationToken), purge).ConfigureAwait(false);
         }
         if (string.IsNullOrWhiteSpace(purge.Route) || purge.Key is { Length: 0 } || purge.Tag is not null)
         {
@@ -66,43 +68,29 @@ public static class AdminEndpoints
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No route '{purge.Route}' is configured.");
         }
-        var snapshot = holder.Acquire();
-        try
-        {
-            var stages = snapshot.Stages.Where(stage => stage.Cache is not null && stage.AppliesTo(purge.Route)).ToArray();
-            if (stages.Length == 0)
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No caching stage runs on route '{purge.Route}'.");
-            }
-            foreach (var stage in stages)
-            {
-                await (purge.Key is null
-                    ? stage.Cache!.PurgeRouteAsync(purge.Route, cancellationToken)
-                    : stage.Cache!.PurgeKeyAsync(purge.Route, purge.Key, cancellationToken)).ConfigureAwait(false);
-            }
-            return TypedResults.Ok(new PurgeView(purge.Route, purge.Key, null, stages.Select(stage => stage.Entry.DisplayName).ToArray()));
-        }
-        finally
-        {
-            snapshot.Release();
-        }
+        var route = purge.Route;
+        return await PurgeStagesAsync(holder, stage => stage.AppliesTo(route), $"No caching stage runs on route '{route}'.",
+            cache => purge.Key is { } key ? cache.PurgeKeyAsync(route, key, cancellationToken) : cache.PurgeRouteAsync(route, cancellationToken),
+            purge).ConfigureAwait(false);
     }
 
-    private static async Task<Results<Ok<PurgeView>, ProblemHttpResult>> PurgeTagAsync(string tag, PipelineHolder holder, CancellationToken cancellationToken)
+    // Holds the serving snapshot while its chosen caching stages purge, so none of them is unloaded meanwhile.
+    private static async Task<Results<Ok<PurgeView>, ProblemHttpResult>> PurgeStagesAsync(
+        PipelineHolder holder, Func<PipelineStage, bool> chosen, string noneTitle, Func<IResponseCache, ValueTask> purge, PurgeRequest request)
     {
         var snapshot = holder.Acquire();
         try
         {
-            var stages = snapshot.Stages.Where(stage => stage.Cache is not null).ToArray();
+            var stages = snapshot.Stages.Where(stage => stage.Cache is not null && chosen(stage)).ToArray();
             if (stages.Length == 0)
             {
-                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No caching stage is in the pipeline.");
+                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: noneTitle);
             }
             foreach (var stage in stages)
             {
-                await stage.Cache!.PurgeTagAsync(tag, cancellationToken).ConfigureAwait(false);
+                await purge(stage.Cache!).ConfigureAwait(false);
             }
-            return TypedResults.Ok(new PurgeView(null, null, tag, stages.Select(stage => stage.Entry.DisplayName).ToArray()));
+            return TypedResults.Ok(new PurgeView(request.Route, request.Key, request.Tag, stages.Select(stage => stage.Entry.DisplayName).ToArray()));
         }
         finally
         {

@@ -113,29 +113,23 @@ internal sealed class ProxyRequestContext : PluginContext
     {
         ArgumentNullException.ThrowIfNull(keep);
         var current = _proxy.AvailableDestinations;
-        List<DestinationState>? kept = null;
-        for (var i = 0; i < current.Count; i++)
+        var firstDropped = 0;
+        while (firstDropped < current.Count && keep(UpstreamDestinations.Describe(current[firstDropped])))
         {
-            var destination = current[i];
-            var keeps = keep(UpstreamDestinations.Describe(destination));
-            if (kept is null && !keeps)
-            {
-                // The first one dropped: from here on the kept ones need a list of their own.
-                kept = new List<DestinationState>(current.Count - 1);
-                for (var j = 0; j < i; j++)
-                {
-                    kept.Add(current[j]);
-                }
-            }
-            else if (kept is not null && keeps)
-            {
-                kept.Add(destination);
-            }
+            firstDropped++;
         }
-        if (kept is null)
+        if (firstDropped == current.Count)
         {
             // All kept: the candidates stay as they are, and so does their description.
             return current.Count;
+        }
+        var kept = new List<DestinationState>(current.Count - 1);
+        for (var i = 0; i < current.Count; i++)
+        {
+            if (i < firstDropped || (i > firstDropped && keep(UpstreamDestinations.Describe(current[i]))))
+            {
+                kept.Add(current[i]);
+            }
         }
         // A DestinationState is itself a one-item list of destinations.
         _proxy.AvailableDestinations = kept.Count == 1 ? kept[0] : kept;
