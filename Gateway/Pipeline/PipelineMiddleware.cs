@@ -52,7 +52,8 @@ internal sealed partial class PipelineMiddleware
         {
             snapshot = _holder.Acquire();
         }
-        return RunAsync(context, proxy, snapshot);
+        var chain = snapshot.ChainFor(proxy.Route.Config.RouteId);
+        return chain.IsFilterOnly ? RunFiltersAsync(context, proxy, snapshot, chain) : RunAsync(context, proxy, snapshot, chain);
     }
 
     private async Task ForwardAsync(Task forwarding, HttpContext context)
@@ -61,7 +62,8 @@ internal sealed partial class PipelineMiddleware
         await _problems.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
     }
 
-    private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot)
+    // Middleware stages: the chain's delegate runs them, and the terminal holds YARP's response until they unwind.
+    private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
         var request = _contexts.Get();
         request.Initialize(context, proxy, _next, _clusters);
@@ -70,18 +72,12 @@ internal sealed partial class PipelineMiddleware
         {
             try
             {
-                await snapshot.ChainFor(request.RouteId).Entry(request).ConfigureAwait(false);
+                await chain.Entry(request).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 request.Fault ??= new StageFault(null, ex);
-                var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
-                Log.StageFailed(_logger, request.Fault.Stage?.Entry.DisplayName ?? "the pipeline", request.RouteId, traceId, ex);
-                if (!context.Response.HasStarted)
-                {
-                    // Whatever the upstream or the stages put in the response so far is not what the client gets.
-                    context.Response.Clear();
-                }
+                ReportFault(context, request);
             }
             finally
             {
@@ -93,27 +89,91 @@ internal sealed partial class PipelineMiddleware
                 await request.WaitForForwardingAsync().ConfigureAwait(false);
                 await forwarding.ConfigureAwait(false);
             }
-            if (request.Fault is not null)
-            {
-                if (!context.Response.HasStarted)
-                {
-                    await _problems.WriteStageFailedAsync(context).ConfigureAwait(false);
-                }
-            }
-            else if (request.DeferredBody is { } body)
-            {
-                await WriteDeferredBodyAsync(context, body).ConfigureAwait(false);
-            }
-            else
-            {
-                await _problems.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
-            }
+            await FinishAsync(context, request).ConfigureAwait(false);
         }
         finally
         {
             _contexts.Return(request);
             snapshot.Release();
         }
+    }
+
+    // Filters only: their request steps here, then the forwarding, during which YARP's response transform runs their
+    // response steps; no frame waits across the upstream call but this one.
+    private async Task RunFiltersAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
+    {
+        var request = _contexts.Get();
+        request.Initialize(context, proxy, _next, _clusters);
+        request.EnterRunner();
+        try
+        {
+            try
+            {
+                var stages = chain.Stages;
+                var passed = 0;
+                while (passed < stages.Length)
+                {
+                    var step = stages[passed].OnRequestAsync(request);
+                    if (!(step.IsCompletedSuccessfully ? step.Result : await step.ConfigureAwait(false)))
+                    {
+                        break;
+                    }
+                    passed++;
+                }
+                if (passed == stages.Length)
+                {
+                    await request.ForwardPastFilters(chain).ConfigureAwait(false);
+                }
+                else
+                {
+                    request.PassedFilters(chain, passed);
+                }
+                // When a filter answered, or YARP did (no response transform ran), the response steps run now.
+                request.RunPendingResponseSteps();
+            }
+            catch (Exception ex)
+            {
+                request.Fault ??= new StageFault(null, ex);
+            }
+
+            if (request.Fault is not null)
+            {
+                ReportFault(context, request);
+            }
+            await FinishAsync(context, request).ConfigureAwait(false);
+        }
+        finally
+        {
+            _contexts.Return(request);
+            snapshot.Release();
+        }
+    }
+
+    private void ReportFault(HttpContext context, ProxyRequestContext request)
+    {
+        var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
+        Log.StageFailed(_logger, request.Fault!.Stage?.Entry.DisplayName ?? "the pipeline", request.RouteId, traceId, request.Fault.Exception);
+        if (!context.Response.HasStarted)
+        {
+            // Whatever the upstream or the stages put in the response so far is not what the client gets.
+            context.Response.Clear();
+        }
+    }
+
+    // What the client gets after the stages and the upstream are done: a 500 for a stage's fault, the body a stage
+    // answered with, or the problem for YARP's own error.
+    private ValueTask FinishAsync(HttpContext context, ProxyRequestContext request)
+    {
+        if (request.Fault is not null)
+        {
+            return context.Response.HasStarted ? default : _problems.WriteStageFailedAsync(context);
+        }
+        if (request.DeferredBody is { } body)
+        {
+            var writing = WriteDeferredBodyAsync(context, body);
+            return writing.IsCompletedSuccessfully ? default : new ValueTask(writing.AsTask());
+        }
+        return _problems.WriteForwarderErrorIfAnyAsync(context);
     }
 
     private static ValueTask<FlushResult> WriteDeferredBodyAsync(HttpContext context, ReadOnlyMemory<byte> body)

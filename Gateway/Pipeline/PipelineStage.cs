@@ -7,7 +7,7 @@ namespace Gateway.Pipeline;
 /// <summary>
 /// A live entry of a pipeline snapshot: the plugin instance, what it was loaded from, and its counters.
 /// Invoking it counts the call and, on sampled requests, times the plugin's own work (its time minus the time spent
-/// in <c>next</c>).
+/// in <c>next</c>, or for a filter the time of its two steps).
 /// </summary>
 internal sealed class PipelineStage
 {
@@ -20,6 +20,7 @@ internal sealed class PipelineStage
         Version = version;
         Script = plugin as ScriptPlugin;
         Cache = plugin as IResponseCache;
+        IsFilter = plugin is IGatewayFilter;
     }
 
     public PipelineEntry Entry { get; }
@@ -34,6 +35,9 @@ internal sealed class PipelineStage
 
     /// <summary>The plugin as a response cache the admin API can purge; null for other plugins.</summary>
     public IResponseCache? Cache { get; }
+
+    /// <summary>Whether the plugin is an <see cref="IGatewayFilter"/>, which a chain of filters calls step by step.</summary>
+    public bool IsFilter { get; }
 
     public bool AppliesTo(string routeId) =>
         Entry.AllRoutes || Entry.Routes.Contains(routeId, StringComparer.OrdinalIgnoreCase);
@@ -82,6 +86,79 @@ internal sealed class PipelineStage
             throw;
         }
         Complete(context, start, exception: null);
+    }
+
+    /// <summary>Runs the filter's request step; counts the call, and on a sampled request times the step.</summary>
+    public ValueTask<bool> OnRequestAsync(ProxyRequestContext context)
+    {
+        var filter = (IGatewayFilter)(_plugin ?? throw new ObjectDisposedException(Entry.DisplayName));
+        var start = context.IsTimed ? Stopwatch.GetTimestamp() : 0;
+        ValueTask<bool> pending;
+        try
+        {
+            pending = filter.OnRequestAsync(context);
+        }
+        catch (Exception ex)
+        {
+            CompleteRequestStep(context, start, ex);
+            throw;
+        }
+        if (pending.IsCompletedSuccessfully)
+        {
+            CompleteRequestStep(context, start, exception: null);
+            return pending;
+        }
+        return AwaitRequestStepAsync(pending, context, start);
+    }
+
+    private async ValueTask<bool> AwaitRequestStepAsync(ValueTask<bool> pending, ProxyRequestContext context, long start)
+    {
+        bool proceed;
+        try
+        {
+            proceed = await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            CompleteRequestStep(context, start, ex);
+            throw;
+        }
+        CompleteRequestStep(context, start, exception: null);
+        return proceed;
+    }
+
+    private void CompleteRequestStep(ProxyRequestContext context, long start, Exception? exception)
+    {
+        if (exception is not null)
+        {
+            context.Fault ??= new StageFault(this, exception);
+        }
+        Counters.Record(failed: exception is not null);
+        if (context.IsTimed)
+        {
+            Counters.RecordTime(Stopwatch.GetTimestamp() - start);
+        }
+    }
+
+    /// <summary>Runs the filter's response step; an exception is recorded as this stage's and rethrown.</summary>
+    public void OnResponse(ProxyRequestContext context)
+    {
+        var filter = (IGatewayFilter)(_plugin ?? throw new ObjectDisposedException(Entry.DisplayName));
+        var start = context.IsTimed ? Stopwatch.GetTimestamp() : 0;
+        try
+        {
+            filter.OnResponse(context);
+        }
+        catch (Exception ex)
+        {
+            context.Fault ??= new StageFault(this, ex);
+            Counters.RecordError();
+            throw;
+        }
+        if (context.IsTimed)
+        {
+            Counters.AddTime(Stopwatch.GetTimestamp() - start);
+        }
     }
 
     private void Complete(ProxyRequestContext context, long start, Exception? exception)

@@ -11,7 +11,10 @@ namespace Gateway.Pipeline;
 /// YARP's forwarder that lets stages change the upstream's response headers after <c>next</c> returns.
 /// </summary>
 /// <remarks>
-/// The pipeline's terminal <c>next</c> starts YARP's forwarding and completes when the upstream's status and headers
+/// A chain of filters (<see cref="StageChain.IsFilterOnly"/>) needs no hand-off: the runner runs their request steps
+/// and starts the forwarding (<see cref="ForwardPastFilters"/>), and YARP's response transform runs their response
+/// steps in place (<see cref="RunPendingResponseSteps"/>).
+/// Otherwise the pipeline's terminal <c>next</c> starts YARP's forwarding and completes when the upstream's status and headers
 /// have been copied to the response, inside YARP's response transform (<see cref="HoldResponseAsync"/>). The transform
 /// then waits until the stages have unwound (<see cref="ReleaseResponse"/>) before YARP streams the body.
 /// Contexts are pooled, like ASP.NET Core's own <c>HttpContext</c>: a plugin must not keep one past its request.
@@ -39,6 +42,8 @@ internal sealed class ProxyRequestContext : PluginContext
     private IProxyStateLookup _clusters = null!;
     private Dictionary<string, object?>? _vars;
     private UpstreamDestination[]? _destinations;
+    private StageChain? _filters;
+    private int _filtersPassed;
     private volatile bool _forwardingStarted;
     private long _forwardingStart;
     private uint _served;
@@ -71,6 +76,8 @@ internal sealed class ProxyRequestContext : PluginContext
         _clusters = null!;
         _vars?.Clear();
         _destinations = null;
+        _filters = null;
+        _filtersPassed = 0;
         _headersReady.Reset();
         _released.Reset();
         _forwardingDone.Reset();
@@ -222,17 +229,68 @@ internal sealed class ProxyRequestContext : PluginContext
         _forwardingDone.Set();
     }
 
+    /// <summary>
+    /// Starts YARP's forwarding once every filter of <paramref name="filters"/> let the request pass; the response
+    /// transform then runs their response steps.
+    /// </summary>
+    internal Task ForwardPastFilters(StageChain filters)
+    {
+        PassedFilters(filters, filters.Stages.Length);
+        _forwardingStarted = true;
+        return Forwarding = _forward(_httpContext);
+    }
+
+    /// <summary>Records that the request steps of the first <paramref name="passed"/> filters let the request pass.</summary>
+    internal void PassedFilters(StageChain filters, int passed)
+    {
+        _filters = filters;
+        _filtersPassed = passed;
+    }
+
+    /// <summary>
+    /// Runs, innermost first, the response steps of the filters that let the request pass, unless they have run (the
+    /// response transform runs them when the upstream answers). A step that throws stops the rest, as an exception
+    /// unwinding through middleware would; its fault is left in <see cref="Fault"/> for the runner.
+    /// </summary>
+    internal void RunPendingResponseSteps()
+    {
+        var stages = _filters!.Stages;
+        var passed = _filtersPassed;
+        _filtersPassed = 0;
+        try
+        {
+            for (var i = passed - 1; i >= 0; i--)
+            {
+                stages[i].OnResponse(this);
+            }
+        }
+        catch (Exception ex)
+        {
+            Fault ??= new StageFault(null, ex);
+        }
+    }
+
     /// <summary>Completes when YARP's forwarding has, body included; then <see cref="Forwarding"/> holds its outcome.</summary>
     internal ValueTask WaitForForwardingAsync() => _forwardingDone.WaitAsync();
 
     /// <summary>Lets YARP stream the body: the stages are done with the headers.</summary>
     internal void ReleaseResponse() => _released.Set();
 
-    /// <summary>YARP's response transform for every route; a no-op for requests the pipeline does not hold.</summary>
-    internal static ValueTask HoldResponseAsync(ResponseTransformContext transform) =>
-        Running.Value is { _forwardingStarted: true } request && ReferenceEquals(request._httpContext, transform.HttpContext)
-            ? request.HoldResponseCoreAsync(transform)
-            : default;
+    /// <summary>YARP's response transform for every route; a no-op for requests the pipeline does not run.</summary>
+    internal static ValueTask HoldResponseAsync(ResponseTransformContext transform)
+    {
+        if (Running.Value is not { _forwardingStarted: true } request || !ReferenceEquals(request._httpContext, transform.HttpContext))
+        {
+            return default;
+        }
+        if (request._filters is null)
+        {
+            return request.HoldResponseCoreAsync(transform);
+        }
+        request.RunPendingResponseSteps();
+        request.SuppressReplacedBody(transform);
+        return default;
+    }
 
     private ValueTask HoldResponseCoreAsync(ResponseTransformContext transform)
     {

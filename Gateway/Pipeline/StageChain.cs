@@ -15,6 +15,7 @@ internal sealed class StageChain
             entry = stages[i].Bind(entry);
         }
         Entry = entry;
+        IsFilterOnly = stages.All(stage => stage.IsFilter);
     }
 
     public ImmutableArray<PipelineStage> Stages { get; }
@@ -23,4 +24,10 @@ internal sealed class StageChain
     public PluginDelegate Entry { get; }
 
     public bool IsEmpty => Stages.IsEmpty;
+
+    /// <summary>
+    /// Whether every stage is a filter, so the runner can call their steps itself instead of going through
+    /// <see cref="Entry"/>: no stage then holds an asynchronous frame across the upstream call.
+    /// </summary>
+    public bool IsFilterOnly { get; }
 }

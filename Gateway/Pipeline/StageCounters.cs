@@ -39,9 +39,15 @@ internal sealed class StageCounters
         }
     }
 
+    /// <summary>An error in a call already counted: a filter's response step.</summary>
+    public void RecordError() => Interlocked.Increment(ref _errors);
+
     public void RecordTime(long ticks)
     {
         Interlocked.Increment(ref _timedCalls);
         Interlocked.Add(ref _timedTicks, ticks);
     }
+
+    /// <summary>More time for a timed call already counted: a filter's response step.</summary>
+    public void AddTime(long ticks) => Interlocked.Add(ref _timedTicks, ticks);
 }

@@ -7,11 +7,11 @@ using Microsoft.Extensions.ObjectPool;
 namespace Gateway.Scripting;
 
 /// <summary>
-/// A script entry of the pipeline, run like any plugin: <c>onRequest</c> before <c>next</c>, <c>onResponse</c> after.
-/// Each call borrows a warmed engine from this entry's pool; an engine never spans an await, so the pool only needs
-/// as many engines as requests run the script at the same instant.
+/// A script entry of the pipeline, run like any plugin: a filter whose request step is <c>onRequest</c> and whose
+/// response step is <c>onResponse</c>. Each call borrows a warmed engine from this entry's pool; an engine never spans
+/// an await, so the pool only needs as many engines as requests run the script at the same instant.
 /// </summary>
-internal sealed partial class ScriptPlugin : IGatewayPlugin, IDisposable
+internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
 {
     private readonly ObjectPool<ScriptEngine> _engines;
     private readonly ILogger _logger;
@@ -99,11 +99,29 @@ internal sealed partial class ScriptPlugin : IGatewayPlugin, IDisposable
         }
     }
 
-    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    public ValueTask<bool> OnRequestAsync(PluginContext context)
     {
         if (_hasOnRequest && RunOnRequest(context) is { } reply)
         {
             Answer(context, reply);
+            return new ValueTask<bool>(false);
+        }
+        return new ValueTask<bool>(true);
+    }
+
+    public void OnResponse(PluginContext context)
+    {
+        if (_hasOnResponse)
+        {
+            RunOnResponse(context);
+        }
+    }
+
+    // Beside middleware stages: the same two steps around next, with no frame held when there is no onResponse.
+    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    {
+        if (!OnRequestAsync(context).Result)
+        {
             return default;
         }
         if (!_hasOnResponse)

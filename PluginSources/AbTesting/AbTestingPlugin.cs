@@ -8,7 +8,7 @@ namespace Gateway.Plugins.AbTesting;
 /// cookie, or by hashing a header or a <c>vars</c> value so every node agrees with no shared state; overridable for QA.
 /// The variant goes into <c>vars</c>, an upstream header and a response header.
 /// </summary>
-public sealed class AbTestingPlugin : IGatewayPlugin
+public sealed class AbTestingPlugin : IGatewayFilter
 {
     private readonly AbTestingOptions _options;
     private readonly VariantPicker _picker;
@@ -84,60 +84,75 @@ public sealed class AbTestingPlugin : IGatewayPlugin
         }
     }
 
-    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    public ValueTask<bool> OnRequestAsync(PluginContext context)
     {
-        var http = context.HttpContext;
-        var (index, assignedNow) = Assign(context);
+        ArgumentNullException.ThrowIfNull(context);
+        var index = Assign(context);
         var variant = _options.Variants[index];
         context.Vars[_var] = variant.Name;
         if (_upstreamHeader is not null)
         {
-            http.Request.Headers[_upstreamHeader] = variant.Name;
+            context.HttpContext.Request.Headers[_upstreamHeader] = variant.Name;
         }
         Route(context, index);
-
-        var setCookie = assignedNow && _cookie is not null;
-        if (_responseHeader is null && !setCookie)
-        {
-            return next(context);
-        }
-        var pending = next(context);
-        if (!pending.IsCompletedSuccessfully)
-        {
-            return AnnotateAfterAsync(pending, http.Response, variant.Name, setCookie);
-        }
-        pending.GetAwaiter().GetResult();
-        Annotate(http.Response, variant.Name, setCookie);
-        return default;
+        return new ValueTask<bool>(true);
     }
 
-    private (int Index, bool AssignedNow) Assign(PluginContext context)
+    public void OnResponse(PluginContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var response = context.HttpContext.Response;
+        // The variant is what the request step put in vars (a later stage may have changed it: the client is told that).
+        if (response.HasStarted || !context.Vars.TryGetValue(_var, out var value) || value is not string variant)
+        {
+            return;
+        }
+        if (_responseHeader is not null)
+        {
+            response.Headers[_responseHeader] = variant;
+        }
+        if (_cookie is not null && !TryOverride(context.HttpContext.Request, out _) && KeptByCookie(context.HttpContext.Request) is null)
+        {
+            // Assigned on this request: the client keeps it from now on.
+            response.Headers.Append(HeaderNames.SetCookie, _cookie + "=" + variant + _cookieSuffix);
+        }
+    }
+
+    private int Assign(PluginContext context)
     {
         var request = context.HttpContext.Request;
-        if (_options.Override is { } forced)
+        if (TryOverride(request, out var forced))
         {
-            var named = forced.Header is not null ? request.Headers[forced.Header].ToString() : string.Empty;
-            if (named.Length == 0 && forced.Query is not null)
-            {
-                named = request.Query[forced.Query].ToString();
-            }
-            if (named.Length > 0 && _byName.TryGetValue(named, out var chosen))
-            {
-                return (chosen, false);
-            }
+            return forced;
         }
         if (_cookie is not null)
         {
-            return request.Cookies.TryGetValue(_cookie, out var kept) && _byName.TryGetValue(kept, out var keptIndex)
-                ? (keptIndex, false)
-                : (_picker.PickRandom(), true);
+            return KeptByCookie(request) ?? _picker.PickRandom();
         }
         var key = _options.Sticky!.Header is { } header
             ? request.Headers[header].ToString()
             : context.Vars.TryGetValue(_options.Sticky.Var!, out var value) ? value?.ToString() ?? string.Empty : string.Empty;
         // No key to hash (an anonymous client): a random variant for this request only.
-        return (key.Length == 0 ? _picker.PickRandom() : _picker.Pick(key), false);
+        return key.Length == 0 ? _picker.PickRandom() : _picker.Pick(key);
     }
+
+    private bool TryOverride(HttpRequest request, out int index)
+    {
+        index = -1;
+        if (_options.Override is not { } forced)
+        {
+            return false;
+        }
+        var named = forced.Header is not null ? request.Headers[forced.Header].ToString() : string.Empty;
+        if (named.Length == 0 && forced.Query is not null)
+        {
+            named = request.Query[forced.Query].ToString();
+        }
+        return named.Length > 0 && _byName.TryGetValue(named, out index);
+    }
+
+    private int? KeptByCookie(HttpRequest request) =>
+        request.Cookies.TryGetValue(_cookie!, out var kept) && _byName.TryGetValue(kept, out var index) ? index : null;
 
     private static Func<UpstreamDestination, bool> InGroup(IReadOnlyDictionary<string, string> group)
     {
@@ -173,28 +188,6 @@ public sealed class AbTestingPlugin : IGatewayPlugin
         if (any)
         {
             context.NarrowDestinations(inGroup);
-        }
-    }
-
-    private async ValueTask AnnotateAfterAsync(ValueTask pending, HttpResponse response, string variant, bool setCookie)
-    {
-        await pending.ConfigureAwait(false);
-        Annotate(response, variant, setCookie);
-    }
-
-    private void Annotate(HttpResponse response, string variant, bool setCookie)
-    {
-        if (response.HasStarted)
-        {
-            return;
-        }
-        if (_responseHeader is not null)
-        {
-            response.Headers[_responseHeader] = variant;
-        }
-        if (setCookie)
-        {
-            response.Headers.Append(HeaderNames.SetCookie, _cookie + "=" + variant + _cookieSuffix);
         }
     }
 }

@@ -11,7 +11,7 @@ namespace Gateway.Plugins.Auth;
 /// consumer into <c>vars</c> and, if configured, an upstream header; removes the credentials before the request goes
 /// upstream. Otherwise answers 401 problem+json with a challenge per scheme.
 /// </summary>
-public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
+public sealed partial class AuthPlugin : IGatewayFilter, IDisposable
 {
     private readonly IAuthScheme[] _schemes;
     private readonly string[] _spoofableHeaders;
@@ -76,8 +76,9 @@ public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
         };
     }
 
-    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    public ValueTask<bool> OnRequestAsync(PluginContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var request = context.HttpContext.Request;
         foreach (var header in _spoofableHeaders)
         {
@@ -89,20 +90,24 @@ public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
             var pending = _schemes[i].AuthenticateAsync(context.HttpContext);
             if (!pending.IsCompletedSuccessfully)
             {
-                return ContinueAsync(context, next, i, pending, rejection);
+                return ContinueAsync(context, i, pending, rejection);
             }
             var outcome = pending.Result;
             if (outcome.Status == AuthStatus.Accepted)
             {
                 Admit(context, _schemes[i], outcome);
-                return next(context);
+                return new ValueTask<bool>(true);
             }
             rejection ??= outcome.Error;
         }
-        return new ValueTask(RejectAsync(context.HttpContext, rejection));
+        return RejectAsync(context.HttpContext, rejection);
     }
 
-    private async ValueTask ContinueAsync(PluginContext context, PluginDelegate next, int index, ValueTask<AuthOutcome> pending, string? rejection)
+    public void OnResponse(PluginContext context)
+    {
+    }
+
+    private async ValueTask<bool> ContinueAsync(PluginContext context, int index, ValueTask<AuthOutcome> pending, string? rejection)
     {
         for (var i = index; i < _schemes.Length; i++)
         {
@@ -110,12 +115,11 @@ public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
             if (outcome.Status == AuthStatus.Accepted)
             {
                 Admit(context, _schemes[i], outcome);
-                await next(context).ConfigureAwait(false);
-                return;
+                return true;
             }
             rejection ??= outcome.Error;
         }
-        await RejectAsync(context.HttpContext, rejection).ConfigureAwait(false);
+        return await RejectAsync(context.HttpContext, rejection).ConfigureAwait(false);
     }
 
     private void Admit(PluginContext context, IAuthScheme scheme, AuthOutcome outcome)
@@ -149,7 +153,8 @@ public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
         }
     }
 
-    private async Task RejectAsync(HttpContext context, string? reason)
+    // Answers 401 in the upstream's place; false: the request goes no further.
+    private async ValueTask<bool> RejectAsync(HttpContext context, string? reason)
     {
         Log.Rejected(_logger, context.Request.Path.Value ?? "/", reason ?? "no credentials");
         var response = context.Response;
@@ -166,6 +171,7 @@ public sealed partial class AuthPlugin : IGatewayPlugin, IDisposable
             response.ContentType = "application/problem+json";
             await response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json").ConfigureAwait(false);
         }
+        return false;
     }
 
     public void Dispose()

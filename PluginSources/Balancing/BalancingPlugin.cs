@@ -7,7 +7,7 @@ namespace Gateway.Plugins.Balancing;
 /// on the request's candidates, i.e. the cluster's healthy destinations (YARP's active and passive health checks
 /// decide those) as narrowed by earlier stages, and pins the one it picks; YARP's own policy then has one choice.
 /// </summary>
-public sealed class BalancingPlugin : IGatewayPlugin
+public sealed class BalancingPlugin : IGatewayFilter
 {
     private readonly Dictionary<string, IBalancingPolicy> _policies;
 
@@ -66,52 +66,40 @@ public sealed class BalancingPlugin : IGatewayPlugin
         }
     }
 
-    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    public ValueTask<bool> OnRequestAsync(PluginContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         if (!_policies.TryGetValue(context.ClusterId, out var policy))
         {
-            return next(context);
+            return new ValueTask<bool>(true);
         }
         var candidates = context.Destinations;
         if (candidates.Count == 0)
         {
-            return next(context);
+            return new ValueTask<bool>(true);
         }
         var chosen = candidates[policy.Pick(context, candidates)].Id;
         context.ChooseDestination(chosen);
-        if (!policy.TracksCompletion)
+        if (policy.TracksCompletion)
         {
-            return next(context);
+            // Told when the response is done whatever happens to the request, so an outstanding count never leaks.
+            context.HttpContext.Response.OnCompleted(Outstanding.CompleteAsync, new Outstanding(policy, chosen, Stopwatch.GetTimestamp()));
         }
-        var start = Stopwatch.GetTimestamp();
-        ValueTask pending;
-        try
-        {
-            pending = next(context);
-        }
-        catch
-        {
-            policy.Completed(chosen, start);
-            throw;
-        }
-        if (pending.IsCompletedSuccessfully)
-        {
-            pending.GetAwaiter().GetResult();
-            policy.Completed(chosen, start);
-            return default;
-        }
-        return CompleteAfterAsync(pending, policy, chosen, start);
+        return new ValueTask<bool>(true);
     }
 
-    private static async ValueTask CompleteAfterAsync(ValueTask pending, IBalancingPolicy policy, string chosen, long start)
+    public void OnResponse(PluginContext context)
     {
-        try
+    }
+
+    private sealed class Outstanding(IBalancingPolicy policy, string destinationId, long start)
+    {
+        public static readonly Func<object, Task> CompleteAsync = static state => ((Outstanding)state).Complete();
+
+        private Task Complete()
         {
-            await pending.ConfigureAwait(false);
-        }
-        finally
-        {
-            policy.Completed(chosen, start);
+            policy.Completed(destinationId, start);
+            return Task.CompletedTask;
         }
     }
 }

@@ -3,7 +3,7 @@ namespace Gateway.Plugins.HeaderRewrite;
 /// <summary>
 /// Sets, appends, removes and renames request headers on the way upstream and response headers on the way back.
 /// </summary>
-public sealed class HeaderRewritePlugin : IGatewayPlugin
+public sealed class HeaderRewritePlugin : IGatewayFilter
 {
     private readonly HeaderRules? _request;
     private readonly HeaderRules? _response;
@@ -20,35 +20,20 @@ public sealed class HeaderRewritePlugin : IGatewayPlugin
         }
     }
 
-    public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    public ValueTask<bool> OnRequestAsync(PluginContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         _request?.Apply(context.HttpContext.Request.Headers, context);
-        if (_response is null)
-        {
-            return next(context);
-        }
-        var pending = next(context);
-        if (pending.IsCompletedSuccessfully)
-        {
-            pending.GetAwaiter().GetResult();
-            ApplyResponse(context);
-            return default;
-        }
-        return ApplyResponseAfterAsync(pending, context);
+        return new ValueTask<bool>(true);
     }
 
-    private async ValueTask ApplyResponseAfterAsync(ValueTask pending, PluginContext context)
+    public void OnResponse(PluginContext context)
     {
-        await pending.ConfigureAwait(false);
-        ApplyResponse(context);
-    }
-
-    private void ApplyResponse(PluginContext context)
-    {
+        ArgumentNullException.ThrowIfNull(context);
         // A later stage may have answered with a body already; its headers are gone then.
-        if (!context.HttpContext.Response.HasStarted)
+        if (_response is not null && !context.HttpContext.Response.HasStarted)
         {
-            _response!.Apply(context.HttpContext.Response.Headers, context);
+            _response.Apply(context.HttpContext.Response.Headers, context);
         }
     }
 }

@@ -8,13 +8,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Gateway.Benchmarks;
 
 /// <summary>
-/// The AbTesting plugin's own cost per request with three variants, called as the pipeline calls it with a
-/// <c>next</c> that completes at once: a returning client (sticky cookie, or a hashed user header).
+/// The AbTesting plugin's own cost per request with three variants, both filter steps called as the pipeline calls
+/// them, the upstream answering at once: a returning client (sticky cookie, or a hashed user header).
 /// </summary>
 [MemoryDiagnoser]
 public class AbTestingBenchmarks
 {
-    private static readonly PluginDelegate Next = static _ => default;
     private AbTestingPlugin _plugin = null!;
     private BenchmarkPluginContext _context = null!;
 
@@ -38,5 +37,5 @@ public class AbTestingBenchmarks
     }
 
     [Benchmark]
-    public ValueTask Assign() => _plugin.InvokeAsync(_context, Next);
+    public bool Assign() => FilterSteps.Run(_plugin, _context);
 }

@@ -8,13 +8,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Gateway.Benchmarks;
 
 /// <summary>
-/// The Balancing plugin's pick per request among three candidates, called as the pipeline calls it with a
-/// <c>next</c> that completes at once (pinning the pick is the context's cost and not included).
+/// The Balancing plugin's pick per request among three candidates, both filter steps called as the pipeline
+/// calls them, the upstream answering at once (pinning the pick is the context's cost and not included).
 /// </summary>
 [MemoryDiagnoser]
 public class BalancingBenchmarks
 {
-    private static readonly PluginDelegate Next = static _ => default;
     private BalancingPlugin _plugin = null!;
     private BenchmarkPluginContext _context = null!;
 
@@ -37,5 +36,5 @@ public class BalancingBenchmarks
     }
 
     [Benchmark]
-    public ValueTask Pick() => _plugin.InvokeAsync(_context, Next);
+    public bool Pick() => FilterSteps.Run(_plugin, _context);
 }

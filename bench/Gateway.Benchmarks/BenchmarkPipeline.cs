@@ -15,22 +15,38 @@ using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Benchmarks;
 
+/// <summary>How the stand-in for YARP's forwarding completes.</summary>
+public enum UpstreamKind
+{
+    /// <summary>At once: the runner's own floor.</summary>
+    Sync,
+
+    /// <summary>
+    /// When the benchmark opens a gate right after the runner returns, on the same thread, then through the response
+    /// transform, as a real upstream answers: everything a request suspends and resumes, without the thread hop (an
+    /// earlier <c>Async</c> kind yielded to the thread pool instead, and the hop and the wait for it were most of its rows).
+    /// </summary>
+    Deferred,
+}
+
 /// <summary>The pipeline runner as YARP calls it, with a stand-in for YARP's forwarding; shared by the benchmarks.</summary>
 internal static class BenchmarkPipeline
 {
     public static JsonElement EmptyConfig { get; } = JsonDocument.Parse("{}").RootElement;
 
-    /// <param name="asyncUpstream">
-    /// False: forwarding completes at once (the runner's own floor). True: it yields once, as a real upstream call does,
-    /// then runs the response transform that holds the headers for the stages — the path every proxied request takes.
-    /// </param>
-    public static PipelineMiddleware CreateMiddleware(ImmutableArray<PipelineEntry> entries, ImmutableArray<PipelineStage> stages, bool asyncUpstream)
+    /// <param name="upstream">How the stand-in for YARP's forwarding completes; see <see cref="UpstreamKind"/>.</param>
+    /// <param name="gate">With <see cref="UpstreamKind.Deferred"/>: what the benchmark sets to let the upstream answer.</param>
+    public static PipelineMiddleware CreateMiddleware(ImmutableArray<PipelineEntry> entries, ImmutableArray<PipelineStage> stages, UpstreamKind upstream, RequestSignal? gate = null)
     {
         var services = new ServiceCollection().AddLogging().AddOptions().AddProblemDetails().BuildServiceProvider();
         var holder = new PipelineHolder(services.GetRequiredService<IOptionsMonitor<GatewayOptions>>(), NullLogger<PipelineHolder>.Instance);
         holder.Swap(new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, []));
         return new PipelineMiddleware(
-            asyncUpstream ? ForwardLikeYarpAsync : static _ => Task.CompletedTask,
+            upstream switch
+            {
+                UpstreamKind.Sync => static _ => Task.CompletedTask,
+                _ => context => ForwardWhenOpenAsync(context, gate ?? throw new ArgumentNullException(nameof(gate))),
+            },
             holder,
             new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()),
             new NoClusters(),
@@ -67,9 +83,9 @@ internal static class BenchmarkPipeline
         public IEnumerable<ClusterState> GetClusters() => [];
     }
 
-    private static async Task ForwardLikeYarpAsync(HttpContext context)
+    private static async Task ForwardWhenOpenAsync(HttpContext context, RequestSignal gate)
     {
-        await Task.Yield();
+        await gate.WaitAsync().ConfigureAwait(false);
         await ProxyRequestContext.HoldResponseAsync(new ResponseTransformContext { HttpContext = context, ProxyResponse = null, HeadersCopied = true });
     }
 }

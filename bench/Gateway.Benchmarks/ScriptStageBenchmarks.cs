@@ -16,6 +16,7 @@ namespace Gateway.Benchmarks;
 [MemoryDiagnoser]
 public class ScriptStageBenchmarks
 {
+    private readonly RequestSignal _gate = new();
     private PipelineMiddleware _middleware = null!;
     private DefaultHttpContext _context = null!;
 
@@ -28,8 +29,8 @@ public class ScriptStageBenchmarks
     [Params(StageKindUnderTest.None, StageKindUnderTest.TagJs)]
     public StageKindUnderTest Stage { get; set; }
 
-    [Params(false, true)]
-    public bool AsyncUpstream { get; set; }
+    [Params(UpstreamKind.Sync, UpstreamKind.Deferred)]
+    public UpstreamKind Upstream { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -45,12 +46,21 @@ public class ScriptStageBenchmarks
             entries = [entry];
             stages = [new PipelineStage(entry, plugin, script.Hash)];
         }
-        _middleware = BenchmarkPipeline.CreateMiddleware(entries, stages, AsyncUpstream);
+        _middleware = BenchmarkPipeline.CreateMiddleware(entries, stages, Upstream, _gate);
         _context = BenchmarkPipeline.CreateContext();
     }
 
     [Benchmark]
-    public Task RunPipeline() => _middleware.InvokeAsync(_context);
+    public Task RunPipeline()
+    {
+        var running = _middleware.InvokeAsync(_context);
+        if (Upstream == UpstreamKind.Deferred)
+        {
+            _gate.Set();
+            _gate.Reset();
+        }
+        return running;
+    }
 
     private static string RepositoryRoot()
     {

@@ -4,7 +4,11 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Pipeline;
 
-/// <summary>Forwarding through real plugin DLLs, a real gateway and real origins.</summary>
+/// <summary>
+/// Forwarding through real plugin DLLs, a real gateway and real origins. Each behaviour is tested with the probe as a
+/// middleware plugin (<c>Probe</c>) and as a filter (<c>FilterProbe</c>), which the runner calls step by step: the two
+/// shapes must behave the same.
+/// </summary>
 public sealed class PipelineMiddlewareTests : IAsyncLifetime
 {
     private TestOrigin _d1 = null!;
@@ -22,17 +26,19 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         await _d2.DisposeAsync();
     }
 
-    private TestGatewayBuilder TwoRoutes() => TestGateway.Create()
+    private TestGatewayBuilder TwoRoutes(string probe) => TestGateway.Create()
         .Route("a", "/a/{**rest}", "c")
         .Route("b", "/b/{**rest}", "c")
         .Cluster("c", _d1)
-        .TestPlugin("Probe");
+        .TestPlugin(probe);
 
-    [Fact]
-    public async Task Invoke_PluginBoundToRoute_RunsOnThatRouteOnly()
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_PluginBoundToRoute_RunsOnThatRouteOnly(string probe)
     {
-        await using var gateway = await TwoRoutes()
-            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "routes": ["a"], "config": { "tag": "on-a" } } ] }""")
+        await using var gateway = await TwoRoutes(probe)
+            .Pipeline($$"""{ "pipeline": [ { "plugin": "{{probe}}", "routes": ["a"], "config": { "tag": "on-a" } } ] }""")
             .StartAsync();
 
         var onA = await OriginEcho.ReadAsync(await gateway.Proxy.GetAsync("a/x"));
@@ -42,16 +48,18 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.False(onB.Headers.ContainsKey("x-order"));
     }
 
-    [Fact]
-    public async Task Invoke_SeveralStages_RunInFileOrderAndUnwindInReverse()
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_SeveralStages_RunInFileOrderAndUnwindInReverse(string probe)
     {
-        await using var gateway = await TwoRoutes()
-            .Pipeline("""
+        await using var gateway = await TwoRoutes(probe)
+            .Pipeline($$"""
                 { "pipeline": [
-                  { "plugin": "Probe", "config": { "tag": "first" } },
-                  { "plugin": "Probe", "routes": ["a"], "config": { "tag": "second" } },
-                  { "plugin": "Probe", "enabled": false, "config": { "tag": "skipped" } },
-                  { "plugin": "Probe", "config": { "tag": "third" } }
+                  { "plugin": "{{probe}}", "config": { "tag": "first" } },
+                  { "plugin": "{{probe}}", "routes": ["a"], "config": { "tag": "second" } },
+                  { "plugin": "{{probe}}", "enabled": false, "config": { "tag": "skipped" } },
+                  { "plugin": "{{probe}}", "config": { "tag": "third" } }
                 ] }
                 """)
             .StartAsync();
@@ -65,11 +73,13 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.Equal("first,third", (await OriginEcho.ReadAsync(onB)).Headers["x-order"]);
     }
 
-    [Fact]
-    public async Task Invoke_PluginAnswersWithoutNext_OriginIsNeverCalled()
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_PluginAnswersWithoutNext_OriginIsNeverCalled(string probe)
     {
-        await using var gateway = await TwoRoutes()
-            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "config": { "tag": "gate", "respond": 418 } } ] }""")
+        await using var gateway = await TwoRoutes(probe)
+            .Pipeline($$"""{ "pipeline": [ { "plugin": "{{probe}}", "config": { "tag": "gate", "respond": 418 } } ] }""")
             .StartAsync();
 
         using var response = await gateway.Proxy.GetAsync("a/x");
@@ -80,14 +90,16 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.Equal(0, _d1.Requests);
     }
 
-    [Fact]
-    public async Task Invoke_PluginChoosesDestination_RequestGoesThere()
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_PluginChoosesDestination_RequestGoesThere(string probe)
     {
         await using var gateway = await TestGateway.Create()
             .Route("a", "/a/{**rest}", "c")
             .Cluster("c", _d1, _d2)
-            .TestPlugin("Probe")
-            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "config": { "tag": "pin", "choose": "d2" } } ] }""")
+            .TestPlugin(probe)
+            .Pipeline($$"""{ "pipeline": [ { "plugin": "{{probe}}", "config": { "tag": "pin", "choose": "d2" } } ] }""")
             .StartAsync();
 
         for (var i = 0; i < 20; i++)
@@ -100,14 +112,16 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.Equal(20, _d2.Requests);
     }
 
-    [Fact]
-    public async Task Invoke_PluginNarrowsByMetadata_BalancingPicksOnlyAmongTheRest()
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_PluginNarrowsByMetadata_BalancingPicksOnlyAmongTheRest(string probe)
     {
         await using var gateway = await TestGateway.Create()
             .Route("a", "/a/{**rest}", "c")
             .Cluster("c", (_d1, "blue"), (_d2, "green"))
-            .TestPlugin("Probe")
-            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "config": { "tag": "ab", "group": "green" } } ] }""")
+            .TestPlugin(probe)
+            .Pipeline($$"""{ "pipeline": [ { "plugin": "{{probe}}", "config": { "tag": "ab", "group": "green" } } ] }""")
             .StartAsync();
 
         for (var i = 0; i < 10; i++)
@@ -118,11 +132,13 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.Equal(0, _d1.Requests);
     }
 
-    [Fact]
-    public async Task Invoke_NoDestinationLeft_Answers503Problem()
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_NoDestinationLeft_Answers503Problem(string probe)
     {
-        await using var gateway = await TwoRoutes()
-            .Pipeline("""{ "pipeline": [ { "plugin": "Probe", "config": { "tag": "ab", "group": "nobody" } } ] }""")
+        await using var gateway = await TwoRoutes(probe)
+            .Pipeline($$"""{ "pipeline": [ { "plugin": "{{probe}}", "config": { "tag": "ab", "group": "nobody" } } ] }""")
             .StartAsync();
 
         using var response = await gateway.Proxy.GetAsync("a/x");
@@ -132,14 +148,16 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.Equal(0, _d1.Requests);
     }
 
-    [Fact]
-    public async Task Invoke_VarsSetByOneStage_AreSeenByLaterStages()
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_VarsSetByOneStage_AreSeenByLaterStages(string probe)
     {
-        await using var gateway = await TwoRoutes()
-            .Pipeline("""
+        await using var gateway = await TwoRoutes(probe)
+            .Pipeline($$"""
                 { "pipeline": [
-                  { "plugin": "Probe", "config": { "tag": "user", "setVar": "alice" } },
-                  { "plugin": "Probe", "config": { "tag": "reader", "echoVar": "user" } }
+                  { "plugin": "{{probe}}", "config": { "tag": "user", "setVar": "alice" } },
+                  { "plugin": "{{probe}}", "config": { "tag": "reader", "echoVar": "user" } }
                 ] }
                 """)
             .StartAsync();
@@ -150,12 +168,19 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("throwOnRequest")]
-    [InlineData("throwOnResponse")]
-    public async Task Invoke_PluginThrows_FailsThatRequestWithProblemAndKeepsServing(string where)
+    [InlineData("Probe", "throwOnRequest")]
+    [InlineData("Probe", "throwOnResponse")]
+    [InlineData("FilterProbe", "throwOnRequest")]
+    [InlineData("FilterProbe", "throwOnResponse")]
+    public async Task Invoke_PluginThrows_FailsThatRequestWithProblemAndKeepsServing(string probe, string where)
     {
-        await using var gateway = await TwoRoutes()
-            .Pipeline($$"""{ "pipeline": [ { "plugin": "Probe", "routes": ["a"], "config": { "tag": "boom", "{{where}}": true } } ] }""")
+        await using var gateway = await TwoRoutes(probe)
+            .Pipeline($$"""
+                { "pipeline": [
+                  { "plugin": "{{probe}}", "config": { "tag": "bystander" } },
+                  { "plugin": "{{probe}}", "routes": ["a"], "config": { "tag": "boom", "{{where}}": true } }
+                ] }
+                """)
             .StartAsync();
 
         using var failed = await gateway.Proxy.GetAsync("a/x");
@@ -171,10 +196,76 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.DoesNotContain("Probe", body);
         Assert.False(failed.Headers.Contains("x-origin"), "the upstream's headers must not reach the client");
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
-        Assert.Contains(gateway.Logs.Lines, line => line.EventId == EventIds.StageFailed && line.Message.Contains("plugin \"Probe\"", StringComparison.Ordinal));
+        Assert.Contains(gateway.Logs.Lines, line => line.EventId == EventIds.StageFailed && line.Message.Contains($"plugin \"{probe}\"", StringComparison.Ordinal));
 
+        // The error counts against the stage it started in, not the stage it unwound through.
         var pipeline = JsonNode.Parse(await gateway.Admin.GetStringAsync("admin/pipeline"))!;
-        Assert.Equal(1, (long)pipeline["entries"]![0]!["errors"]!);
+        Assert.Equal(0, (long)pipeline["entries"]![0]!["errors"]!);
+        Assert.Equal(1, (long)pipeline["entries"]![1]!["errors"]!);
+    }
+
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_StageAnswers_StagesBeforeItSeeTheAnswerAndTheOriginIsNeverCalled(string probe)
+    {
+        await using var gateway = await TwoRoutes(probe)
+            .Pipeline($$"""
+                { "pipeline": [
+                  { "plugin": "{{probe}}", "config": { "tag": "outer" } },
+                  { "plugin": "{{probe}}", "config": { "tag": "gate", "respond": 418 } },
+                  { "plugin": "{{probe}}", "config": { "tag": "never" } }
+                ] }
+                """)
+            .StartAsync();
+
+        using var response = await gateway.Proxy.GetAsync("a/x");
+
+        Assert.Equal((HttpStatusCode)418, response.StatusCode);
+        Assert.Equal("probe:gate", await response.Content.ReadAsStringAsync());
+        // Only the stage before the one that answered unwinds through it; the answering stage and later ones do not.
+        Assert.Equal("outer", response.Headers.GetValues("x-order-out").Single());
+        Assert.Equal(0, _d1.Requests);
+    }
+
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_RequestStepCompletesLater_OrderHolds(string probe)
+    {
+        await using var gateway = await TwoRoutes(probe)
+            .Pipeline($$"""
+                { "pipeline": [
+                  { "plugin": "{{probe}}", "config": { "tag": "slow", "delayMs": 20 } },
+                  { "plugin": "{{probe}}", "config": { "tag": "then", "delayMs": 5 } }
+                ] }
+                """)
+            .StartAsync();
+
+        using var response = await gateway.Proxy.GetAsync("a/x");
+
+        Assert.Equal("slow,then", (await OriginEcho.ReadAsync(response)).Headers["x-order"]);
+        Assert.Equal("then,slow", response.Headers.GetValues("x-order-out").Single());
+    }
+
+    [Fact]
+    public async Task Invoke_FiltersBesideMiddleware_RunAsOneChainInFileOrder()
+    {
+        await using var gateway = await TwoRoutes("FilterProbe")
+            .TestPlugin("Probe")
+            .Pipeline("""
+                { "pipeline": [
+                  { "plugin": "FilterProbe", "config": { "tag": "f1" } },
+                  { "plugin": "Probe", "config": { "tag": "m" } },
+                  { "plugin": "FilterProbe", "config": { "tag": "f2" } }
+                ] }
+                """)
+            .StartAsync();
+
+        using var response = await gateway.Proxy.GetAsync("a/x");
+
+        Assert.Equal("f1,m,f2", (await OriginEcho.ReadAsync(response)).Headers["x-order"]);
+        Assert.Equal("f2,m,f1", response.Headers.GetValues("x-order-out").Single());
     }
 
     [Fact]

@@ -1,95 +1,18 @@
 using Gateway.Plugins;
-using Microsoft.AspNetCore.Http;
 
 namespace Probe;
 
-/// <summary>What the probe does, per plugins.json entry.</summary>
-public sealed record ProbeOptions
+/// <summary>A configurable middleware-shaped plugin for the gateway's functional tests.</summary>
+public sealed class ProbePlugin(PluginSetup setup) : IGatewayPlugin
 {
-    /// <summary>Appended to the request's x-order header on the way in and the response's x-order-out on the way out.</summary>
-    public required string Tag { get; init; }
-
-    /// <summary>Answer with this status instead of calling next.</summary>
-    public int? Respond { get; init; }
-
-    /// <summary>Pin the request to this destination id.</summary>
-    public string? Choose { get; init; }
-
-    /// <summary>Keep only destinations whose metadata "group" equals this.</summary>
-    public string? Group { get; init; }
-
-    public bool ThrowOnRequest { get; init; }
-
-    public bool ThrowOnResponse { get; init; }
-
-    public bool ThrowInConstructor { get; init; }
-
-    /// <summary>Set vars[Tag] to this value before next.</summary>
-    public string? SetVar { get; init; }
-
-    /// <summary>Copy vars[EchoVar] into the response header x-var.</summary>
-    public string? EchoVar { get; init; }
-}
-
-/// <summary>A configurable plugin for the gateway's functional tests.</summary>
-public sealed class ProbePlugin : IGatewayPlugin
-{
-    private readonly ProbeOptions _options;
-
-    public ProbePlugin(PluginSetup setup)
-    {
-        _options = setup.GetConfig<ProbeOptions>();
-        if (_options.ThrowInConstructor)
-        {
-            throw new InvalidOperationException($"probe '{_options.Tag}' was told to fail in its constructor");
-        }
-        if (_options.Respond is < 100 or > 599)
-        {
-            throw new PluginConfigurationException("$.respond", "must be an HTTP status code");
-        }
-    }
+    private readonly ProbeSteps _steps = new(setup);
 
     public async ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
     {
-        var http = context.HttpContext;
-        if (_options.ThrowOnRequest)
+        if (await _steps.OnRequestAsync(context))
         {
-            throw new InvalidOperationException($"probe '{_options.Tag}' was told to fail");
-        }
-        http.Request.Headers["x-order"] = Append(http.Request.Headers["x-order"], _options.Tag);
-        if (_options.SetVar is { } value)
-        {
-            context.Vars[_options.Tag] = value;
-        }
-        if (_options.Group is { } group)
-        {
-            context.NarrowDestinations(d => d.Metadata.TryGetValue("group", out var g) && g == group);
-        }
-        if (_options.Choose is { } id && !context.ChooseDestination(id))
-        {
-            throw new InvalidOperationException($"destination '{id}' is not a candidate");
-        }
-        if (_options.Respond is { } status)
-        {
-            http.Response.StatusCode = status;
-            http.Response.Headers["x-route"] = context.RouteId;
-            await http.Response.WriteAsync($"probe:{_options.Tag}");
-            return;
-        }
-
-        await next(context);
-
-        if (_options.ThrowOnResponse)
-        {
-            throw new InvalidOperationException($"probe '{_options.Tag}' was told to fail on the response");
-        }
-        http.Response.Headers["x-order-out"] = Append(http.Response.Headers["x-order-out"], _options.Tag);
-        http.Response.Headers["x-candidates"] = string.Join(",", context.Destinations.Select(d => d.Id));
-        if (_options.EchoVar is { } name)
-        {
-            http.Response.Headers["x-var"] = context.Vars.TryGetValue(name, out var v) ? v?.ToString() : "(none)";
+            await next(context);
+            _steps.OnResponse(context);
         }
     }
-
-    private static string Append(string? list, string item) => string.IsNullOrEmpty(list) ? item : $"{list},{item}";
 }

@@ -1,0 +1,107 @@
+using System.Text;
+using Gateway.Plugins;
+using Microsoft.AspNetCore.Http;
+
+namespace Probe;
+
+/// <summary>What the probe does, per plugins.json entry.</summary>
+public sealed record ProbeOptions
+{
+    /// <summary>Appended to the request's x-order header on the way in and the response's x-order-out on the way out.</summary>
+    public required string Tag { get; init; }
+
+    /// <summary>Answer with this status (and the body <c>probe:{tag}</c>) instead of going on.</summary>
+    public int? Respond { get; init; }
+
+    /// <summary>Pin the request to this destination id.</summary>
+    public string? Choose { get; init; }
+
+    /// <summary>Keep only destinations whose metadata "group" equals this.</summary>
+    public string? Group { get; init; }
+
+    public bool ThrowOnRequest { get; init; }
+
+    public bool ThrowOnResponse { get; init; }
+
+    public bool ThrowInConstructor { get; init; }
+
+    /// <summary>Wait this long before the request step's work, so that it completes asynchronously.</summary>
+    public int DelayMs { get; init; }
+
+    /// <summary>Set vars[Tag] to this value on the way in.</summary>
+    public string? SetVar { get; init; }
+
+    /// <summary>Copy vars[EchoVar] into the response header x-var.</summary>
+    public string? EchoVar { get; init; }
+}
+
+/// <summary>The probe's two steps, shared by its middleware shape (Probe) and its filter shape (FilterProbe).</summary>
+internal sealed class ProbeSteps
+{
+    private readonly ProbeOptions _options;
+
+    public ProbeSteps(PluginSetup setup)
+    {
+        _options = setup.GetConfig<ProbeOptions>();
+        if (_options.ThrowInConstructor)
+        {
+            throw new InvalidOperationException($"probe '{_options.Tag}' was told to fail in its constructor");
+        }
+        if (_options.Respond is < 100 or > 599)
+        {
+            throw new PluginConfigurationException("$.respond", "must be an HTTP status code");
+        }
+    }
+
+    /// <returns>False when the probe answered.</returns>
+    public async ValueTask<bool> OnRequestAsync(PluginContext context)
+    {
+        if (_options.DelayMs > 0)
+        {
+            await Task.Delay(_options.DelayMs);
+        }
+        var http = context.HttpContext;
+        if (_options.ThrowOnRequest)
+        {
+            throw new InvalidOperationException($"probe '{_options.Tag}' was told to fail");
+        }
+        http.Request.Headers["x-order"] = Append(http.Request.Headers["x-order"], _options.Tag);
+        if (_options.SetVar is { } value)
+        {
+            context.Vars[_options.Tag] = value;
+        }
+        if (_options.Group is { } group)
+        {
+            context.NarrowDestinations(d => d.Metadata.TryGetValue("group", out var g) && g == group);
+        }
+        if (_options.Choose is { } id && !context.ChooseDestination(id))
+        {
+            throw new InvalidOperationException($"destination '{id}' is not a candidate");
+        }
+        if (_options.Respond is { } status)
+        {
+            http.Response.StatusCode = status;
+            http.Response.Headers["x-route"] = context.RouteId;
+            context.DeferResponseBody(Encoding.UTF8.GetBytes($"probe:{_options.Tag}"));
+            return false;
+        }
+        return true;
+    }
+
+    public void OnResponse(PluginContext context)
+    {
+        var http = context.HttpContext;
+        if (_options.ThrowOnResponse)
+        {
+            throw new InvalidOperationException($"probe '{_options.Tag}' was told to fail on the response");
+        }
+        http.Response.Headers["x-order-out"] = Append(http.Response.Headers["x-order-out"], _options.Tag);
+        http.Response.Headers["x-candidates"] = string.Join(",", context.Destinations.Select(d => d.Id));
+        if (_options.EchoVar is { } name)
+        {
+            http.Response.Headers["x-var"] = context.Vars.TryGetValue(name, out var v) ? v?.ToString() : "(none)";
+        }
+    }
+
+    private static string Append(string? list, string item) => string.IsNullOrEmpty(list) ? item : $"{list},{item}";
+}
