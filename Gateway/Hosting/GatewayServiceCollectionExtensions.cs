@@ -43,7 +43,7 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
-            .AddTransforms(context => context.AddResponseTransform(ProxyRequestContext.HoldResponseAsync));
+            .AddTransforms(context => context.AddResponseTransform(ProxyRequestContext.TransformResponseAsync));
 
         return new GatewayBuilder(services);
     }

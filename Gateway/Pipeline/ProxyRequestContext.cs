@@ -12,11 +12,11 @@ namespace Gateway.Pipeline;
 /// </summary>
 /// <remarks>
 /// A chain of filters (<see cref="StageChain.IsFilterOnly"/>) needs no hand-off: the runner runs their request steps
-/// and starts the forwarding (<see cref="ForwardPastFilters"/>), and YARP's response transform runs their response
-/// steps in place (<see cref="RunPendingResponseSteps"/>).
-/// Otherwise the pipeline's terminal <c>next</c> starts YARP's forwarding and completes when the upstream's status and headers
-/// have been copied to the response, inside YARP's response transform (<see cref="HoldResponseAsync"/>). The transform
-/// then waits until the stages have unwound (<see cref="ReleaseResponse"/>) before YARP streams the body.
+/// and starts the forwarding (<see cref="ForwardPastFilters"/>), and YARP's response transform
+/// (<see cref="TransformResponseAsync"/>) runs their response steps in place (<see cref="RunPendingResponseSteps"/>).
+/// Otherwise the pipeline's terminal <c>next</c> starts YARP's forwarding and completes when the upstream's status and
+/// headers have been copied to the response, inside that transform, which then waits until the stages have unwound
+/// (<see cref="ReleaseResponse"/>) before YARP streams the body.
 /// Contexts are pooled, like ASP.NET Core's own <c>HttpContext</c>: a plugin must not keep one past its request.
 /// </remarks>
 internal sealed class ProxyRequestContext : PluginContext
@@ -276,8 +276,11 @@ internal sealed class ProxyRequestContext : PluginContext
     /// <summary>Lets YARP stream the body: the stages are done with the headers.</summary>
     internal void ReleaseResponse() => _released.Set();
 
-    /// <summary>YARP's response transform for every route; a no-op for requests the pipeline does not run.</summary>
-    internal static ValueTask HoldResponseAsync(ResponseTransformContext transform)
+    /// <summary>
+    /// YARP's response transform for every route: runs a filter chain's response steps, or holds the response for
+    /// middleware stages; a no-op for requests the pipeline does not run.
+    /// </summary>
+    internal static ValueTask TransformResponseAsync(ResponseTransformContext transform)
     {
         if (Running.Value is not { _forwardingStarted: true } request || !ReferenceEquals(request._httpContext, transform.HttpContext))
         {

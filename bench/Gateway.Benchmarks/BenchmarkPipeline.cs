@@ -86,6 +86,6 @@ internal static class BenchmarkPipeline
     private static async Task ForwardWhenOpenAsync(HttpContext context, RequestSignal gate)
     {
         await gate.WaitAsync().ConfigureAwait(false);
-        await ProxyRequestContext.HoldResponseAsync(new ResponseTransformContext { HttpContext = context, ProxyResponse = null, HeadersCopied = true });
+        await ProxyRequestContext.TransformResponseAsync(new ResponseTransformContext { HttpContext = context, ProxyResponse = null, HeadersCopied = true });
     }
 }
