@@ -12,6 +12,10 @@ namespace Gateway.Pipeline;
 internal sealed class PipelineStage
 {
     private IGatewayPlugin? _plugin;
+    // A filter's steps bound once: a delegate calls the plugin's own method, where a call through the interface from
+    // this one site, shared by every plugin type, would go through the runtime's megamorphic dispatch stub each time.
+    private Func<PluginContext, ValueTask<bool>>? _onRequest;
+    private Action<PluginContext>? _onResponse;
 
     public PipelineStage(PipelineEntry entry, IGatewayPlugin plugin, string version)
     {
@@ -20,7 +24,12 @@ internal sealed class PipelineStage
         Version = version;
         Script = plugin as ScriptPlugin;
         Cache = plugin as IResponseCache;
-        IsFilter = plugin is IGatewayFilter;
+        if (plugin is IGatewayFilter filter)
+        {
+            IsFilter = true;
+            _onRequest = filter.OnRequestAsync;
+            _onResponse = filter.OnResponse;
+        }
     }
 
     public PipelineEntry Entry { get; }
@@ -91,12 +100,12 @@ internal sealed class PipelineStage
     /// <summary>Runs the filter's request step; counts the call, and on a sampled request times the step.</summary>
     public ValueTask<bool> OnRequestAsync(ProxyRequestContext context)
     {
-        var filter = (IGatewayFilter)(_plugin ?? throw new ObjectDisposedException(Entry.DisplayName));
+        var onRequest = _onRequest ?? throw new ObjectDisposedException(Entry.DisplayName);
         var start = context.IsTimed ? Stopwatch.GetTimestamp() : 0;
         ValueTask<bool> pending;
         try
         {
-            pending = filter.OnRequestAsync(context);
+            pending = onRequest(context);
         }
         catch (Exception ex)
         {
@@ -143,11 +152,11 @@ internal sealed class PipelineStage
     /// <summary>Runs the filter's response step; an exception is recorded as this stage's and rethrown.</summary>
     public void OnResponse(ProxyRequestContext context)
     {
-        var filter = (IGatewayFilter)(_plugin ?? throw new ObjectDisposedException(Entry.DisplayName));
+        var onResponse = _onResponse ?? throw new ObjectDisposedException(Entry.DisplayName);
         var start = context.IsTimed ? Stopwatch.GetTimestamp() : 0;
         try
         {
-            filter.OnResponse(context);
+            onResponse(context);
         }
         catch (Exception ex)
         {
@@ -181,6 +190,8 @@ internal sealed class PipelineStage
     /// <summary>Disposes the plugin instance after its last request, and drops it so its context can unload.</summary>
     public async ValueTask DisposePluginAsync()
     {
+        _onRequest = null;
+        _onResponse = null;
         switch (Interlocked.Exchange(ref _plugin, null))
         {
             case IAsyncDisposable asyncDisposable:
