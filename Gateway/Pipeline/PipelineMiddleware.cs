@@ -65,9 +65,7 @@ internal sealed partial class PipelineMiddleware
     // Middleware stages: the chain's delegate runs them, and the terminal holds YARP's response until they unwind.
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = _contexts.Get();
-        request.Initialize(context, proxy, _next, _clusters);
-        request.EnterRunner();
+        var request = Rent(context, proxy);
         try
         {
             try
@@ -93,8 +91,7 @@ internal sealed partial class PipelineMiddleware
         }
         finally
         {
-            _contexts.Return(request);
-            snapshot.Release();
+            Return(request, snapshot);
         }
     }
 
@@ -102,9 +99,7 @@ internal sealed partial class PipelineMiddleware
     // response steps; no frame waits across the upstream call but this one.
     private async Task RunFiltersAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = _contexts.Get();
-        request.Initialize(context, proxy, _next, _clusters);
-        request.EnterRunner();
+        var request = Rent(context, proxy);
         try
         {
             try
@@ -144,9 +139,23 @@ internal sealed partial class PipelineMiddleware
         }
         finally
         {
-            _contexts.Return(request);
-            snapshot.Release();
+            Return(request, snapshot);
         }
+    }
+
+    // Called from the runner's async method, so the async-local it sets lasts for that method and the forwarding it starts.
+    private ProxyRequestContext Rent(HttpContext context, IReverseProxyFeature proxy)
+    {
+        var request = _contexts.Get();
+        request.Initialize(context, proxy, _next, _clusters);
+        request.EnterRunner();
+        return request;
+    }
+
+    private void Return(ProxyRequestContext request, PipelineSnapshot snapshot)
+    {
+        _contexts.Return(request);
+        snapshot.Release();
     }
 
     private void ReportFault(HttpContext context, ProxyRequestContext request)

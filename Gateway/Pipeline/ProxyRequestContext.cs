@@ -62,8 +62,8 @@ internal sealed class ProxyRequestContext : PluginContext
     }
 
     /// <summary>
-    /// Makes this the request YARP's response transform holds, for the rest of the calling async method (the runner's),
-    /// and so for the forwarding it starts.
+    /// Makes this the request YARP's response transform finds, until the runner's async method that called this (through
+    /// synchronous calls only) returns, and so in the forwarding that method starts.
     /// </summary>
     public void EnterRunner() => Running.Value = this;
 

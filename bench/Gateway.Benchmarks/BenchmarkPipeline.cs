@@ -72,6 +72,19 @@ internal static class BenchmarkPipeline
         return context;
     }
 
+    /// <summary>One request through the runner; with <see cref="UpstreamKind.Deferred"/> the upstream answers at once, on this thread.</summary>
+    public static Task Run(PipelineMiddleware middleware, HttpContext context, UpstreamKind upstream, RequestSignal gate)
+    {
+        var running = middleware.InvokeAsync(context);
+        if (upstream == UpstreamKind.Deferred)
+        {
+            // The upstream answers: the rest of the request runs to the end inline.
+            gate.Set();
+            gate.Reset();
+        }
+        return running;
+    }
+
     private sealed class NoClusters : IProxyStateLookup
     {
         public bool TryGetRoute(string id, [NotNullWhen(true)] out RouteModel? route) => (route = null) is not null;

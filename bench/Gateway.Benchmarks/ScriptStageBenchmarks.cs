@@ -51,16 +51,7 @@ public class ScriptStageBenchmarks
     }
 
     [Benchmark]
-    public Task RunPipeline()
-    {
-        var running = _middleware.InvokeAsync(_context);
-        if (Upstream == UpstreamKind.Deferred)
-        {
-            _gate.Set();
-            _gate.Reset();
-        }
-        return running;
-    }
+    public Task RunPipeline() => BenchmarkPipeline.Run(_middleware, _context, Upstream, _gate);
 
     private static string RepositoryRoot()
     {
