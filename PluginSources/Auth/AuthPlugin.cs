@@ -105,6 +105,7 @@ public sealed partial class AuthPlugin : IGatewayFilter, IDisposable
 
     public void OnResponse(PluginContext context)
     {
+        // Nothing on the way back: the credentials were dealt with on the way in.
     }
 
     private async ValueTask<bool> ContinueAsync(PluginContext context, int index, ValueTask<AuthOutcome> pending, string? rejection)

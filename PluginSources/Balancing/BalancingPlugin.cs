@@ -90,6 +90,7 @@ public sealed class BalancingPlugin : IGatewayFilter
 
     public void OnResponse(PluginContext context)
     {
+        // Nothing on the way back: a latency-aware policy is told when the response completes (above).
     }
 
     private sealed class Outstanding(IBalancingPolicy policy, string destinationId, long start)
