@@ -4,7 +4,8 @@
 # drift, so small per-request costs (one pipeline stage) become visible as the ratio of CPU µs per request.
 # The proxy whose wrk starts first gets more of the load and batches more, which lowers its CPU per request: the
 # same gateway against itself measured 1.02–1.08 with a fixed order. So the order alternates each round (take the
-# median of an even number of rounds); against itself the ratio is then 0.95–1.02, median 0.99.
+# median of an even number of rounds); against itself the ratio was then 0.95–1.02, median 0.99 (6 × 10 s), and on a
+# noisier day 0.952 (20 × 5 s): read a pair's median as good to a few percent, and repeat it.
 #
 # Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json)
 #   env: WARMUP=90 DURATION=10 ROUNDS=6 CONNS=16     Traffic only to 127.0.0.1; every process is stopped on exit.

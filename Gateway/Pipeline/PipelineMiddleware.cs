@@ -40,7 +40,8 @@ internal sealed partial class PipelineMiddleware
     {
         var proxy = context.GetReverseProxyFeature();
         var snapshot = _holder.Current ?? throw new InvalidOperationException("The pipeline has not been loaded.");
-        if (snapshot.ChainFor(proxy.Route.Config.RouteId).IsEmpty)
+        var chain = snapshot.ChainFor(proxy.Route.Config.RouteId);
+        if (chain.IsEmpty)
         {
             // No stage on this route: nothing to hold a reference for, nothing allocated.
             var forwarding = _next(context);
@@ -50,9 +51,10 @@ internal sealed partial class PipelineMiddleware
         }
         if (!snapshot.TryAcquire())
         {
+            // A reload retired it meanwhile: the request runs on the new snapshot's chain.
             snapshot = _holder.Acquire();
+            chain = snapshot.ChainFor(proxy.Route.Config.RouteId);
         }
-        var chain = snapshot.ChainFor(proxy.Route.Config.RouteId);
         return chain.IsFilterOnly ? RunFiltersAsync(context, proxy, snapshot, chain) : RunAsync(context, proxy, snapshot, chain);
     }
 
@@ -171,18 +173,23 @@ internal sealed partial class PipelineMiddleware
 
     // What the client gets after the stages and the upstream are done: a 500 for a stage's fault, the body a stage
     // answered with, or the problem for YARP's own error.
-    private ValueTask FinishAsync(HttpContext context, ProxyRequestContext request)
+    private async ValueTask FinishAsync(HttpContext context, ProxyRequestContext request)
     {
         if (request.Fault is not null)
         {
-            return context.Response.HasStarted ? default : _problems.WriteStageFailedAsync(context);
+            if (!context.Response.HasStarted)
+            {
+                await _problems.WriteStageFailedAsync(context).ConfigureAwait(false);
+            }
         }
-        if (request.DeferredBody is { } body)
+        else if (request.DeferredBody is { } body)
         {
-            var writing = WriteDeferredBodyAsync(context, body);
-            return writing.IsCompletedSuccessfully ? default : new ValueTask(writing.AsTask());
+            await WriteDeferredBodyAsync(context, body).ConfigureAwait(false);
         }
-        return _problems.WriteForwarderErrorIfAnyAsync(context);
+        else
+        {
+            await _problems.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
+        }
     }
 
     private static ValueTask<FlushResult> WriteDeferredBodyAsync(HttpContext context, ReadOnlyMemory<byte> body)
