@@ -8,13 +8,13 @@
 # noisier day 0.952 (20 × 5 s): read a pair's median as good to a few percent, and repeat it.
 #
 # Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json)
-#   env: WARMUP=90 DURATION=10 ROUNDS=6 CONNS=16     Traffic only to 127.0.0.1; every process is stopped on exit.
+#   env: WARMUP=60 DURATION=10 ROUNDS=6 CONNS=16     Traffic only to 127.0.0.1; every process is stopped on exit.
 #        HEADER="x-api-key: ..." adds a request header to both (policies.json needs its API key).
 #        URL_PATH=/big requests the backend's 16 KiB body instead of ~100 B.
 #        REDIS=127.0.0.1:6379 gives both gateways that Redis as their cache (cache-hit.json with Redis).
 set -euo pipefail
 cd "$(dirname "$0")"
-WARMUP=${WARMUP:-90}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-6}; CONNS=${CONNS:-16}; URL_PATH=${URL_PATH:-/}
+WARMUP=${WARMUP:-60}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-6}; CONNS=${CONNS:-16}; URL_PATH=${URL_PATH:-/}
 WRK_HEADER=(); if [ -n "${HEADER:-}" ]; then WRK_HEADER=(-H "$HEADER"); fi
 CACHE_ARGS=(); if [ -n "${REDIS:-}" ]; then CACHE_ARGS=(--ConnectionStrings:Redis="$REDIS"); fi
 
@@ -62,7 +62,13 @@ start_sut "$2" 9031; B=$LAST
 for port in 9001 9030 9031; do
   for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
-load "$WARMUP" 0
+# Tiered JIT compiles for ~45 s of full load on one core (dotnet-counters: 1–2 s of JIT per 10 s until then, ~1 ms
+# after). Two proxies sharing the core take twice as long, and a perf profile of a pair after a shared 60 s warm-up
+# still spent 8 % (empty pipeline) and 20 % (tag.js: Jint is a lot of code) of its samples in the JIT, which read as
+# a cost of the pipeline. So each proxy first warms up alone, with the core to itself.
+wrk_to 9030 "$WARMUP" /dev/null
+wrk_to 9031 "$WARMUP" /dev/null
+load 10 0
 HZ=$(getconf CLK_TCK)
 : >/tmp/pair-ratios.txt
 for r in $(seq "$ROUNDS"); do

@@ -18,7 +18,8 @@ internal sealed record PipelineView(int Generation, DateTimeOffset LoadedAt, IRe
 
 /// <summary>
 /// One entry: what it is, where it runs, and what it has done in this generation. A plugin has a version; a script
-/// has the hash of the file that is serving and a count of calls stopped by a sandbox bound (also counted in errors).
+/// has the hash of the file that is serving, a count of calls stopped by a sandbox bound (also counted in errors) and
+/// of the engines it has made.
 /// </summary>
 internal sealed record StageView(
     int Index,
@@ -31,6 +32,7 @@ internal sealed record StageView(
     long Calls,
     long Errors,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Breaches,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? EnginesCreated,
     double TimeSpentMs)
 {
     public static StageView From(PipelineEntry entry, PipelineStage? stage)
@@ -47,6 +49,7 @@ internal sealed record StageView(
             stage?.Counters.Calls ?? 0,
             stage?.Counters.Errors ?? 0,
             isScript ? stage?.Script?.Breaches ?? 0 : null,
+            isScript ? stage?.Script?.EnginesCreated ?? 0 : null,
             stage?.Counters.TimeSpent.TotalMilliseconds ?? 0);
     }
 }

@@ -24,8 +24,15 @@ public sealed record ScriptOptions
     /// <summary>Time one regular-expression match may take.</summary>
     public TimeSpan RegexTimeout { get; init; } = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>Engines kept ready per script; more are created when more requests run the script at once.</summary>
+    /// <summary>Engines made and warmed per script at reload, before it serves.</summary>
     public int EnginesPerScript { get; init; } = Math.Max(2, Environment.ProcessorCount * 2);
+
+    /// <summary>
+    /// Engines a script keeps once more calls than <see cref="EnginesPerScript"/> have run at the same instant (never
+    /// fewer than that). Making an engine runs the script's top level and freezes it, milliseconds on the request that
+    /// needs it, so an engine made for a burst is kept for the next one rather than made again and again.
+    /// </summary>
+    public int MaxEnginesPerScript { get; init; } = Math.Max(16, Environment.ProcessorCount * 8);
 
     /// <summary>The settings that cannot work, as <c>(setting, problem)</c> pairs; empty when all can.</summary>
     internal IEnumerable<(string Setting, string Problem)> Problems()
@@ -57,6 +64,10 @@ public sealed record ScriptOptions
         if (EnginesPerScript < 1)
         {
             yield return (nameof(EnginesPerScript), "must be at least 1");
+        }
+        if (MaxEnginesPerScript < 1)
+        {
+            yield return (nameof(MaxEnginesPerScript), "must be at least 1");
         }
     }
 }

@@ -14,15 +14,17 @@ namespace Gateway.Scripting;
 internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
 {
     private readonly ObjectPool<ScriptEngine> _engines;
+    private readonly EnginePolicy _policy;
     private readonly ILogger _logger;
     private readonly bool _hasOnRequest;
     private readonly bool _hasOnResponse;
     private long _breaches;
 
-    private ScriptPlugin(CompiledScript script, ObjectPool<ScriptEngine> engines, bool hasOnRequest, bool hasOnResponse, ILogger logger)
+    private ScriptPlugin(CompiledScript script, ObjectPool<ScriptEngine> engines, EnginePolicy policy, bool hasOnRequest, bool hasOnResponse, ILogger logger)
     {
         Script = script;
         _engines = engines;
+        _policy = policy;
         _hasOnRequest = hasOnRequest;
         _hasOnResponse = hasOnResponse;
         _logger = logger;
@@ -32,6 +34,12 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
 
     /// <summary>Calls stopped by a sandbox bound since this entry was loaded.</summary>
     public long Breaches => Volatile.Read(ref _breaches);
+
+    /// <summary>
+    /// Engines made since this entry was loaded, the warmed ones included. Growing under steady traffic means more
+    /// calls run at once than <see cref="ScriptOptions.MaxEnginesPerScript"/> keeps (or bounds keep being breached).
+    /// </summary>
+    public long EnginesCreated => _policy.Created;
 
     /// <summary>
     /// Runs the script's top level, warms its hooks on a synthetic request, and fills the engine pool, so the entry
@@ -54,7 +62,8 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
         }
 
         var policy = new EnginePolicy(() => new ScriptEngine(script, config, options, logger, options.Timeout));
-        var engines = new DefaultObjectPoolProvider { MaximumRetained = options.EnginesPerScript }.Create(policy);
+        var retained = Math.Max(options.EnginesPerScript, options.MaxEnginesPerScript);
+        var engines = new DefaultObjectPoolProvider { MaximumRetained = retained }.Create(policy);
         var ready = new List<ScriptEngine>(options.EnginesPerScript);
         try
         {
@@ -70,7 +79,7 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
             throw;
         }
         ready.ForEach(engines.Return);
-        return new ScriptPlugin(script, engines, hasOnRequest, hasOnResponse, logger);
+        return new ScriptPlugin(script, engines, policy, hasOnRequest, hasOnResponse, logger);
     }
 
     private static void WarmUp(ScriptEngine engine, CompiledScript script, ILogger logger)
@@ -202,7 +211,16 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
 
     private sealed class EnginePolicy(Func<ScriptEngine> create) : PooledObjectPolicy<ScriptEngine>
     {
-        public override ScriptEngine Create() => create();
+        private long _created;
+
+        public long Created => Volatile.Read(ref _created);
+
+        public override ScriptEngine Create()
+        {
+            var engine = create();
+            Interlocked.Increment(ref _created);
+            return engine;
+        }
 
         // An engine stopped mid-call may hold half-done state; the pool disposes it and makes a fresh one when needed.
         public override bool Return(ScriptEngine engine) => !engine.Broken;

@@ -227,6 +227,7 @@ public sealed class ScriptStageTests : IAsyncLifetime
         await using var gateway = await Gateway()
             .Script("tag.js", "function onRequest(ctx) { ctx.request.headers.set('x-tag', '1'); }")
             .Pipeline("""{ "pipeline": [ { "script": "scripts/tag.js" }, { "plugin": "Probe", "config": { "tag": "p" } } ] }""")
+            .Arg("--Gateway:Scripts:EnginesPerScript=3")
             .StartAsync();
         for (var i = 0; i < 3; i++)
         {
@@ -243,7 +244,9 @@ public sealed class ScriptStageTests : IAsyncLifetime
         Assert.Equal(3, (long)script["calls"]!);
         Assert.Equal(0, (long)script["errors"]!);
         Assert.Equal(0, (long)script["breaches"]!);
+        Assert.Equal(3, (long)script["enginesCreated"]!);
         Assert.Null(view["entries"]![1]!["hash"]);
         Assert.Null(view["entries"]![1]!["breaches"]);
+        Assert.Null(view["entries"]![1]!["enginesCreated"]);
     }
 }
