@@ -4,18 +4,29 @@
 # drift, so small per-request costs (one pipeline stage) become visible as the ratio of CPU µs per request.
 # The proxy whose wrk starts first gets more of the load and batches more, which lowers its CPU per request: the
 # same gateway against itself measured 1.02–1.08 with a fixed order. So the order alternates each round (take the
-# median of an even number of rounds); against itself the ratio was then 0.95–1.02, median 0.99 (6 × 10 s), and on a
-# noisier day 0.952 (20 × 5 s): read a pair's median as good to a few percent, and repeat it.
+# median of an even number of rounds). Single runs then seemed to favour the second proxy started (port 9031): the
+# same gateway against itself measured medians of 0.99, 0.952 and 0.961, and tag.js ÷ empty 1.139 one way but
+# 1/0.833 = 1.20 with the two swapped. So a comparison runs twice, the second time with the two proxies in each other's
+# place, and the figure is the geometric mean of the two medians (ORIENTATIONS=1 skips the second); it also prints the
+# port's own factor, which came out 1.001, 1.007, 0.976 and 1.005 on four comparisons: noise between runs, averaged.
+# Round to round the ratio still swings ±10 %: read a figure as good to a few percent, and repeat it.
 #
 # Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json)
-#   env: WARMUP=60 DURATION=10 ROUNDS=6 CONNS=16     Traffic only to 127.0.0.1; every process is stopped on exit.
+#   env: WARMUP=60 DURATION=10 ROUNDS=6 ORIENTATIONS=2 CONNS=16     Traffic only to 127.0.0.1; every process is stopped on exit.
 #        HEADER="x-api-key: ..." adds a request header to both (policies.json needs its API key).
 #        URL_PATH=/big requests the backend's 16 KiB body instead of ~100 B.
+#        DELAY_MS=5 paces the rounds (paced.lua): each connection waits that long after each response, so both proxies
+#        are offered the same rate (under 16 × 1000 / 5 = 3,200 requests/s each; ~2,350 measured) instead of
+#        competing for all of it, where the slower one also gets fewer requests, batches less and so pays more per
+#        request: an unpaced pair amplifies a difference, a paced one does not (and dilutes it with the cost of
+#        waking up for each request, which both pay alike).
 #        REDIS=127.0.0.1:6379 gives both gateways that Redis as their cache (cache-hit.json with Redis).
 set -euo pipefail
 cd "$(dirname "$0")"
-WARMUP=${WARMUP:-60}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-6}; CONNS=${CONNS:-16}; URL_PATH=${URL_PATH:-/}
+WARMUP=${WARMUP:-60}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-6}; ORIENTATIONS=${ORIENTATIONS:-2}
+CONNS=${CONNS:-16}; URL_PATH=${URL_PATH:-/}
 WRK_HEADER=(); if [ -n "${HEADER:-}" ]; then WRK_HEADER=(-H "$HEADER"); fi
+PACING=(); if [ -n "${DELAY_MS:-}" ]; then export DELAY_MS; PACING=(-s paced.lua); fi
 CACHE_ARGS=(); if [ -n "${REDIS:-}" ]; then CACHE_ARGS=(--ConnectionStrings:Redis="$REDIS"); fi
 
 dotnet build backend -c Release -nologo -v q -clp:ErrorsOnly
@@ -26,7 +37,8 @@ for plugin in HeaderRewrite Auth AbTesting Balancing Caching; do
 done
 
 PIDS=()
-cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+stop() { local p; for p in "$@"; do kill "$p" 2>/dev/null || true; done; for p in "$@"; do wait "$p" 2>/dev/null || true; done; }
+cleanup() { stop "${PIDS[@]}"; }
 trap cleanup EXIT
 
 start_sut() { # spec port -> pid in LAST
@@ -41,49 +53,74 @@ start_sut() { # spec port -> pid in LAST
   LAST=$!; PIDS+=("$LAST")
 }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-wrk_to() { # port seconds output
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"$2s" "${WRK_HEADER[@]}" "http://127.0.0.1:$1$URL_PATH" >"$3"
+wrk_to() { # port seconds output [pacing...]
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"$2s" "${WRK_HEADER[@]}" "${@:4}" "http://127.0.0.1:$1$URL_PATH" >"$3"
 }
-load() { # seconds round -> wrk against both at once, B's started first in odd rounds; outputs in /tmp/pair-{a,b}.txt
+load() { # seconds round [pacing...] -> wrk against both at once, B's started first in odd rounds; outputs in /tmp/pair-{a,b}.txt
   local w
   if (( $2 % 2 )); then
-    wrk_to 9031 "$1" /tmp/pair-b.txt & w=$!
-    wrk_to 9030 "$1" /tmp/pair-a.txt
+    wrk_to 9031 "$1" /tmp/pair-b.txt "${@:3}" & w=$!
+    wrk_to 9030 "$1" /tmp/pair-a.txt "${@:3}"
   else
-    wrk_to 9030 "$1" /tmp/pair-a.txt & w=$!
-    wrk_to 9031 "$1" /tmp/pair-b.txt
+    wrk_to 9030 "$1" /tmp/pair-a.txt "${@:3}" & w=$!
+    wrk_to 9031 "$1" /tmp/pair-b.txt "${@:3}"
   fi
   wait "$w"
 }
 
 taskset -c 1 backend/bin/Release/net10.0/Backend --urls http://127.0.0.1:9001 >/dev/null 2>&1 & PIDS+=("$!")
-start_sut "$1" 9030; A=$LAST
-start_sut "$2" 9031; B=$LAST
-for port in 9001 9030 9031; do
-  for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-done
-# Tiered JIT compiles for ~45 s of full load on one core (dotnet-counters: 1–2 s of JIT per 10 s until then, ~1 ms
-# after). Two proxies sharing the core take twice as long, and a perf profile of a pair after a shared 60 s warm-up
-# still spent 8 % (empty pipeline) and 20 % (tag.js: Jint is a lot of code) of its samples in the JIT, which read as
-# a cost of the pipeline. So each proxy first warms up alone, with the core to itself.
-wrk_to 9030 "$WARMUP" /dev/null
-wrk_to 9031 "$WARMUP" /dev/null
-load 10 0
 HZ=$(getconf CLK_TCK)
 : >/tmp/pair-ratios.txt
-for r in $(seq "$ROUNDS"); do
-  a0=$(ticks "$A"); b0=$(ticks "$B")
-  load "$DURATION" "$r"
-  a1=$(ticks "$A"); b1=$(ticks "$B")
-  python3 - "$1" "$2" "$r" "$HZ" "$a0" "$a1" "$b0" "$b1" <<'PY'
-import sys, re
-a, b, r, hz, a0, a1, b0, b1 = sys.argv[1:]
-def reqs(f): return int(re.search(r"(\d+) requests in", open(f).read()).group(1))
-ra, rb = reqs("/tmp/pair-a.txt"), reqs("/tmp/pair-b.txt")
-ua = (int(a1) - int(a0)) / int(hz) * 1e6 / ra; ub = (int(b1) - int(b0)) / int(hz) * 1e6 / rb
-print(f"round {r}: {a} {ua:.1f} µs/req ({ra} req), {b} {ub:.1f} µs/req ({rb} req), {b} ÷ {a} = {ub / ua:.3f}")
-open("/tmp/pair-ratios.txt", "a").write(f"{ub / ua}\n")
-PY
-done
-python3 -c 'import statistics; r = [float(x) for x in open("/tmp/pair-ratios.txt")]; print(f"median {statistics.median(r):.3f} (min {min(r):.3f}, max {max(r):.3f}, {len(r)} rounds)")'
 
+measure() { # first second orientation -> rounds of B ÷ A (whichever port each is on) appended to /tmp/pair-ratios.txt
+  local a b r a0 a1 b0 b1
+  start_sut "$1" 9030; a=$LAST
+  start_sut "$2" 9031; b=$LAST
+  for port in 9001 9030 9031; do
+    for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  done
+  # Tiered JIT compiles for ~45 s of full load on one core (dotnet-counters: 1–2 s of JIT per 10 s until then, ~1 ms
+  # after). Two proxies sharing the core take twice as long, and a perf profile of a pair after a shared 60 s warm-up
+  # still spent 8 % (empty pipeline) and 20 % (tag.js: Jint is a lot of code) of its samples in the JIT, which read as
+  # a cost of the pipeline. So each proxy first warms up alone, with the core to itself.
+  wrk_to 9030 "$WARMUP" /dev/null
+  wrk_to 9031 "$WARMUP" /dev/null
+  load 10 0
+  for r in $(seq "$ROUNDS"); do
+    a0=$(ticks "$a"); b0=$(ticks "$b")
+    load "$DURATION" "$r" "${PACING[@]}"
+    a1=$(ticks "$a"); b1=$(ticks "$b")
+    python3 - "$1" "$2" "$3" "$r" "$HZ" "$a0" "$a1" "$b0" "$b1" <<'PY'
+import sys, re
+first, second, orientation, r, hz, a0, a1, b0, b1 = sys.argv[1:]
+def reqs(f): return int(re.search(r"(\d+) requests in", open(f).read()).group(1))
+r1, r2 = reqs("/tmp/pair-a.txt"), reqs("/tmp/pair-b.txt")
+u1 = (int(a1) - int(a0)) / int(hz) * 1e6 / r1; u2 = (int(b1) - int(b0)) / int(hz) * 1e6 / r2
+# Always B ÷ A of the command line, whichever port each proxy is on in this orientation.
+ratio = u2 / u1 if orientation == "1" else u1 / u2
+print(f"round {r}: {first} {u1:.1f} µs/req ({r1} req), {second} {u2:.1f} µs/req ({r2} req), B ÷ A = {ratio:.3f}")
+open("/tmp/pair-ratios.txt", "a").write(f"{orientation} {ratio}\n")
+PY
+  done
+  stop "$a" "$b"
+}
+
+echo "A = $1 on 9030, B = $2 on 9031"
+measure "$1" "$2" 1
+if (( ORIENTATIONS > 1 )); then
+  echo "swapped: B = $2 on 9030, A = $1 on 9031"
+  measure "$2" "$1" 2
+fi
+python3 - "$1" "$2" <<'PY'
+import sys, statistics, math
+a, b = sys.argv[1:]
+rows = [line.split() for line in open("/tmp/pair-ratios.txt")]
+by = {o: [float(x) for k, x in rows if k == o] for o in ("1", "2")}
+medians = {o: statistics.median(v) for o, v in by.items() if v}
+for o, m in medians.items():
+    v = by[o]
+    print(f"orientation {o}: {b} ÷ {a} median {m:.3f} (min {min(v):.3f}, max {max(v):.3f}, {len(v)} rounds)")
+if len(medians) == 2:
+    print(f"{b} ÷ {a} = {math.sqrt(medians['1'] * medians['2']):.3f} (geometric mean of both orientations; "
+          f"on port 9031 a proxy measured {math.sqrt(medians['1'] / medians['2']):.3f} × what it did on 9030)")
+PY

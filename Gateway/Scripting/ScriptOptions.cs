@@ -32,7 +32,7 @@ public sealed record ScriptOptions
     /// fewer than that). Making an engine runs the script's top level and freezes it, milliseconds on the request that
     /// needs it, so an engine made for a burst is kept for the next one rather than made again and again.
     /// </summary>
-    public int MaxEnginesPerScript { get; init; } = Math.Max(16, Environment.ProcessorCount * 8);
+    public int MaxEnginesPerScript { get; init; } = Math.Max(16, Environment.ProcessorCount * 4);
 
     /// <summary>The settings that cannot work, as <c>(setting, problem)</c> pairs; empty when all can.</summary>
     internal IEnumerable<(string Setting, string Problem)> Problems()

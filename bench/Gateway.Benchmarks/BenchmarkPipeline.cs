@@ -53,6 +53,19 @@ internal static class BenchmarkPipeline
             NullLogger<PipelineMiddleware>.Instance);
     }
 
+    /// <summary>The folder of <c>Gateway.sln</c>, where the shipped scripts are.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Gateway.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("Gateway.sln not found above " + AppContext.BaseDirectory);
+    }
+
     /// <summary>A request matched to route "all" of cluster "backend" with one destination, "d1".</summary>
     public static DefaultHttpContext CreateContext()
     {

@@ -41,7 +41,7 @@ public class ScriptStageBenchmarks
         {
             var config = JsonDocument.Parse("""{ "tag": "blue" }""").RootElement;
             var entry = new PipelineEntry(0, StageKind.Script, "scripts/tag.js", [], Enabled: true, config);
-            var script = CompiledScript.Compile(entry.Name, Path.Combine(RepositoryRoot(), "scripts", "tag.js"));
+            var script = CompiledScript.Compile(entry.Name, Path.Combine(BenchmarkPipeline.RepositoryRoot(), "scripts", "tag.js"));
             var plugin = ScriptPlugin.Load(script, config, new ScriptOptions(), NullLogger.Instance);
             entries = [entry];
             stages = [new PipelineStage(entry, plugin, script.Hash)];
@@ -52,16 +52,4 @@ public class ScriptStageBenchmarks
 
     [Benchmark]
     public Task RunPipeline() => BenchmarkPipeline.Run(_middleware, _context, Upstream, _gate);
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Gateway.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Gateway.sln not found above " + AppContext.BaseDirectory);
-    }
 }
