@@ -29,7 +29,8 @@ internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
         {
             second++;
         }
-        var chosen = Get(candidates[first].Id).Cost <= Get(candidates[second].Id).Cost ? first : second;
+        var now = Stopwatch.GetTimestamp();
+        var chosen = Get(candidates[first].Id).Cost(now, _decayTicks) <= Get(candidates[second].Id).Cost(now, _decayTicks) ? first : second;
         Get(candidates[chosen].Id).Start();
         return chosen;
     }
@@ -44,6 +45,9 @@ internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
 
     private sealed class Stats
     {
+        // Finagle's: a destination with a request in flight and no answer yet is avoided rather than piled onto.
+        private const double UnmeasuredPenalty = long.MaxValue >> 16;
+
         private readonly Lock _gate = new();
         private double _ewma;
         private long _stamp = Stopwatch.GetTimestamp();
@@ -51,15 +55,16 @@ internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
 
         public void Start() => Interlocked.Increment(ref _pending);
 
-        // An unmeasured destination costs nothing yet, so it gets tried.
-        public double Cost
+        // Reading decays the average toward zero as time passes (Finagle's "observe 0 on read"): a destination that
+        // had one slow answer and then lost every comparison would otherwise keep that peak for good and never be
+        // tried again. An unmeasured one costs nothing, so it gets tried.
+        public double Cost(long now, double decayTicks)
         {
-            get
+            var pending = Volatile.Read(ref _pending);
+            lock (_gate)
             {
-                lock (_gate)
-                {
-                    return _ewma * (Volatile.Read(ref _pending) + 1);
-                }
+                Observe(0, now, decayTicks);
+                return _ewma == 0 && pending > 0 ? UnmeasuredPenalty + pending : _ewma * (pending + 1);
             }
         }
 
@@ -68,10 +73,16 @@ internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
             Interlocked.Decrement(ref _pending);
             lock (_gate)
             {
-                // Peak: a slower observation counts in full at once; faster ones pull the average down over the decay.
-                _ewma = elapsed > _ewma ? elapsed : _ewma + (elapsed - _ewma) * (1 - Math.Exp(-(now - _stamp) / decayTicks));
-                _stamp = now;
+                Observe(elapsed, now, decayTicks);
             }
+        }
+
+        // Peak: a slower observation counts in full at once; faster ones pull the average down over the decay.
+        private void Observe(double elapsed, long now, double decayTicks)
+        {
+            var weight = Math.Exp(-Math.Max(now - _stamp, 0) / decayTicks);
+            _ewma = elapsed > _ewma ? elapsed : _ewma * weight + elapsed * (1 - weight);
+            _stamp = now;
         }
     }
 }
