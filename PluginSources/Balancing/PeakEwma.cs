@@ -30,9 +30,14 @@ internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
             second++;
         }
         var now = Stopwatch.GetTimestamp();
-        var chosen = Get(candidates[first].Id).Cost(now, _decayTicks) <= Get(candidates[second].Id).Cost(now, _decayTicks) ? first : second;
-        Get(candidates[chosen].Id).Start();
-        return chosen;
+        var (firstStats, secondStats) = (Get(candidates[first].Id), Get(candidates[second].Id));
+        if (firstStats.Cost(now, _decayTicks) <= secondStats.Cost(now, _decayTicks))
+        {
+            firstStats.Start();
+            return first;
+        }
+        secondStats.Start();
+        return second;
     }
 
     public void Completed(string destinationId, long startTimestamp)
