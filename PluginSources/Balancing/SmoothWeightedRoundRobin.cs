@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Gateway.Plugins.Balancing;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Gateway.Plugins.Balancing;
 /// </summary>
 internal sealed class SmoothWeightedRoundRobin(string weightKey) : IBalancingPolicy
 {
-    private readonly Dictionary<string, long> _scores = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Slot> _slots = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
 
     public int Pick(PluginContext context, IReadOnlyList<UpstreamDestination> candidates)
@@ -16,23 +18,40 @@ internal sealed class SmoothWeightedRoundRobin(string weightKey) : IBalancingPol
         {
             long total = 0;
             var best = 0;
-            var bestScore = long.MinValue;
+            Slot? bestSlot = null;
             for (var i = 0; i < candidates.Count; i++)
             {
-                var weight = Weight(candidates[i]);
-                total += weight;
-                ref var score = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_scores, candidates[i].Id, out _);
-                score += weight;
-                if (score > bestScore)
+                var slot = SlotFor(candidates[i]);
+                total += slot.Weight;
+                slot.Score += slot.Weight;
+                if (bestSlot is null || slot.Score > bestSlot.Score)
                 {
-                    (best, bestScore) = (i, score);
+                    (best, bestSlot) = (i, slot);
                 }
             }
-            _scores[candidates[best].Id] -= total;
+            bestSlot!.Score -= total;
             return best;
         }
     }
 
-    private int Weight(UpstreamDestination destination) =>
-        destination.Metadata.TryGetValue(weightKey, out var text) && int.TryParse(text, out var weight) && weight > 0 ? weight : 1;
+    // The weight is parsed once per description of a destination, not per pick: the gateway describes a destination
+    // anew only when its configuration changes, and the score carries over to the new description.
+    private Slot SlotFor(UpstreamDestination destination)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_slots, destination.Id, out _);
+        slot ??= new Slot();
+        if (!ReferenceEquals(slot.Source, destination))
+        {
+            slot.Source = destination;
+            slot.Weight = destination.Metadata.TryGetValue(weightKey, out var text) && int.TryParse(text, out var weight) && weight > 0 ? weight : 1;
+        }
+        return slot;
+    }
+
+    private sealed class Slot
+    {
+        public UpstreamDestination? Source;
+        public long Weight;
+        public long Score;
+    }
 }

@@ -66,11 +66,18 @@ internal static class BenchmarkPipeline
         throw new InvalidOperationException("Gateway.sln not found above " + AppContext.BaseDirectory);
     }
 
-    /// <summary>A request matched to route "all" of cluster "backend" with one destination, "d1".</summary>
+    /// <summary>
+    /// A request matched to route "all" of cluster "backend" with one destination, "d1", whose metadata is what
+    /// <c>bench/gateway/appsettings.json</c> gives it.
+    /// </summary>
     public static DefaultHttpContext CreateContext()
     {
         var cluster = new ClusterState("backend");
-        var destination = new DestinationState("d1", new DestinationModel(new DestinationConfig { Address = "http://127.0.0.1:9001/" }));
+        var destination = new DestinationState("d1", new DestinationModel(new DestinationConfig
+        {
+            Address = "http://127.0.0.1:9001/",
+            Metadata = new Dictionary<string, string> { ["pool"] = "main", ["weight"] = "1" },
+        }));
         var context = new DefaultHttpContext();
         context.Request.Method = HttpMethods.Get;
         context.Request.Path = "/api/users/42";
