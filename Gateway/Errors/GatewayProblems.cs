@@ -12,6 +12,11 @@ internal sealed class GatewayProblems(IProblemDetailsService problems)
     public ValueTask WriteAsync(HttpContext context, int status, string title, string? detail = null)
     {
         context.Response.StatusCode = status;
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client has gone (it canceled, or its connection closed): the status is for the log, a body for nobody.
+            return default;
+        }
         return problems.WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
