@@ -10,9 +10,13 @@
 # place, and the figure is the geometric mean of the two medians (ORIENTATIONS=1 skips the second); it also prints the
 # port's own factor, which came out 1.001, 1.007, 0.976 and 1.005 on four comparisons: noise between runs, averaged.
 # Round to round the ratio still swings ±10 %: read a figure as good to a few percent, and repeat it.
+# A round's CPU and requests are taken over a window MARGIN seconds inside the load on both ends, the requests counted
+# by the backend per proxy (X-Forwarded-Host): a wrk run's end leaves up to CONNS requests in flight, and a profile
+# caught a proxy spending ~70 ms on canceling them (exceptions in HttpClient and YARP, colder code each time a round
+# ended) inside a round that counted them.
 #
 # Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json)
-#   env: WARMUP=60 DURATION=10 ROUNDS=6 ORIENTATIONS=2 CONNS=16     Traffic only to 127.0.0.1; every process is stopped on exit.
+#   env: WARMUP=60 DURATION=10 ROUNDS=6 ORIENTATIONS=2 CONNS=16 MARGIN=1   Traffic only to 127.0.0.1; every process is stopped on exit.
 #        HEADER="x-api-key: ..." adds a request header to both (policies.json needs its API key).
 #        URL_PATH=/big requests the backend's 16 KiB body instead of ~100 B.
 #        DELAY_MS=5 paces the rounds (paced.lua): each connection waits that long after each response, so both proxies
@@ -23,7 +27,7 @@
 #        REDIS=127.0.0.1:6379 gives both gateways that Redis as their cache (cache-hit.json with Redis).
 set -euo pipefail
 cd "$(dirname "$0")"
-WARMUP=${WARMUP:-60}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-6}; ORIENTATIONS=${ORIENTATIONS:-2}
+WARMUP=${WARMUP:-60}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-6}; ORIENTATIONS=${ORIENTATIONS:-2}; MARGIN=${MARGIN:-1}
 CONNS=${CONNS:-16}; URL_PATH=${URL_PATH:-/}
 WRK_HEADER=(); if [ -n "${HEADER:-}" ]; then WRK_HEADER=(-H "$HEADER"); fi
 PACING=(); if [ -n "${DELAY_MS:-}" ]; then export DELAY_MS; PACING=(-s paced.lua); fi
@@ -53,6 +57,7 @@ start_sut() { # spec port -> pid in LAST
   LAST=$!; PIDS+=("$LAST")
 }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+counts() { taskset -c 1 curl -sf http://127.0.0.1:9001/counts; }
 wrk_to() { # port seconds output [pacing...]
   taskset -c 1 wrk -t1 -c"$CONNS" -d"$2s" "${WRK_HEADER[@]}" "${@:4}" "http://127.0.0.1:$1$URL_PATH" >"$3"
 }
@@ -87,18 +92,29 @@ measure() { # first second orientation -> rounds of B ÷ A (whichever port each 
   wrk_to 9031 "$WARMUP" /dev/null
   load 10 0
   for r in $(seq "$ROUNDS"); do
-    a0=$(ticks "$a"); b0=$(ticks "$b")
-    load "$DURATION" "$r" "${PACING[@]}"
-    a1=$(ticks "$a"); b1=$(ticks "$b")
-    python3 - "$1" "$2" "$3" "$r" "$HZ" "$a0" "$a1" "$b0" "$b1" <<'PY'
+    # The window is inside the load: wrk's connecting at the start and, at the end, the requests it leaves in flight
+    # (each canceled one costs a proxy exceptions in HttpClient and YARP, more while that path is still cold) stay out.
+    load "$(( DURATION + 2 * MARGIN ))" "$r" "${PACING[@]}" & lp=$!
+    sleep "$MARGIN"
+    a0=$(ticks "$a"); b0=$(ticks "$b"); c0=$(counts)
+    sleep "$DURATION"
+    a1=$(ticks "$a"); b1=$(ticks "$b"); c1=$(counts)
+    wait "$lp"
+    python3 - "$1" "$2" "$3" "$r" "$HZ" "$a0" "$a1" "$b0" "$b1" "$c0" "$c1" "$DURATION" "$MARGIN" <<'PY'
 import sys, re
-first, second, orientation, r, hz, a0, a1, b0, b1 = sys.argv[1:]
+first, second, orientation, r, hz, a0, a1, b0, b1, c0, c1, window, margin = sys.argv[1:]
 def reqs(f): return int(re.search(r"(\d+) requests in", open(f).read()).group(1))
-r1, r2 = reqs("/tmp/pair-a.txt"), reqs("/tmp/pair-b.txt")
+def at_backend(counts, port): return dict(line.split() for line in counts.splitlines()).get(f"127.0.0.1:{port}", "0")
+if any(int(at_backend(c1, port)) == int(at_backend(c0, port)) for port in (9030, 9031)):
+    # A proxy that answers without the backend (cache hits): its share of wrk's count, as if the rate were even.
+    share = int(window) / (int(window) + 2 * int(margin))
+    r1, r2 = reqs("/tmp/pair-a.txt") * share, reqs("/tmp/pair-b.txt") * share
+else:
+    r1 = int(at_backend(c1, 9030)) - int(at_backend(c0, 9030)); r2 = int(at_backend(c1, 9031)) - int(at_backend(c0, 9031))
 u1 = (int(a1) - int(a0)) / int(hz) * 1e6 / r1; u2 = (int(b1) - int(b0)) / int(hz) * 1e6 / r2
 # Always B ÷ A of the command line, whichever port each proxy is on in this orientation.
 ratio = u2 / u1 if orientation == "1" else u1 / u2
-print(f"round {r}: {first} {u1:.1f} µs/req ({r1} req), {second} {u2:.1f} µs/req ({r2} req), B ÷ A = {ratio:.3f}")
+print(f"round {r}: {first} {u1:.1f} µs/req ({r1:.0f} req), {second} {u2:.1f} µs/req ({r2:.0f} req), B ÷ A = {ratio:.3f}")
 open("/tmp/pair-ratios.txt", "a").write(f"{orientation} {ratio}\n")
 PY
   done
