@@ -78,7 +78,7 @@ HZ=$(getconf CLK_TCK)
 : >/tmp/pair-ratios.txt
 
 measure() { # first second orientation -> rounds of B ÷ A (whichever port each is on) appended to /tmp/pair-ratios.txt
-  local a b r a0 a1 b0 b1
+  local a b r a0 a1 b0 b1 c0 c1 lp
   start_sut "$1" 9030; a=$LAST
   start_sut "$2" 9031; b=$LAST
   for port in 9001 9030 9031; do
@@ -92,8 +92,7 @@ measure() { # first second orientation -> rounds of B ÷ A (whichever port each 
   wrk_to 9031 "$WARMUP" /dev/null
   load 10 0
   for r in $(seq "$ROUNDS"); do
-    # The window is inside the load: wrk's connecting at the start and, at the end, the requests it leaves in flight
-    # (each canceled one costs a proxy exceptions in HttpClient and YARP, more while that path is still cold) stay out.
+    # The window is MARGIN inside the load at both ends (see the top).
     load "$(( DURATION + 2 * MARGIN ))" "$r" "${PACING[@]}" & lp=$!
     sleep "$MARGIN"
     a0=$(ticks "$a"); b0=$(ticks "$b"); c0=$(counts)
