@@ -103,13 +103,12 @@ measure() { # first second orientation -> rounds of B ÷ A (whichever port each 
 import sys, re
 first, second, orientation, r, hz, a0, a1, b0, b1, c0, c1, window, margin = sys.argv[1:]
 def reqs(f): return int(re.search(r"(\d+) requests in", open(f).read()).group(1))
-def at_backend(counts, port): return dict(line.split() for line in counts.splitlines()).get(f"127.0.0.1:{port}", "0")
-if any(int(at_backend(c1, port)) == int(at_backend(c0, port)) for port in (9030, 9031)):
+def served(counts, port): return int(dict(line.split() for line in counts.splitlines()).get(f"127.0.0.1:{port}", 0))
+r1, r2 = served(c1, 9030) - served(c0, 9030), served(c1, 9031) - served(c0, 9031)
+if r1 == 0 or r2 == 0:
     # A proxy that answers without the backend (cache hits): its share of wrk's count, as if the rate were even.
     share = int(window) / (int(window) + 2 * int(margin))
     r1, r2 = reqs("/tmp/pair-a.txt") * share, reqs("/tmp/pair-b.txt") * share
-else:
-    r1 = int(at_backend(c1, 9030)) - int(at_backend(c0, 9030)); r2 = int(at_backend(c1, 9031)) - int(at_backend(c0, 9031))
 u1 = (int(a1) - int(a0)) / int(hz) * 1e6 / r1; u2 = (int(b1) - int(b0)) / int(hz) * 1e6 / r2
 # Always B ÷ A of the command line, whichever port each proxy is on in this orientation.
 ratio = u2 / u1 if orientation == "1" else u1 / u2
