@@ -148,38 +148,39 @@ internal sealed partial class ScriptContextObject
 
     private JsObject BuildHeaders(string owner, Func<IHeaderDictionary> headers, HookPhase phase)
     {
-        var what = owner + " is";
+        // The names errors are reported under, built here so that a call concatenates nothing.
+        var (what, get, has, set, append, remove) =
+            (owner + " is", owner + ".get", owner + ".has", owner + ".set", owner + ".append", owner + ".remove");
         var result = NewObject();
         Method(result, "get", 1, arguments =>
         {
             RequirePhase(phase, what);
-            var values = headers()[Name(arguments, owner + ".get")];
+            var values = headers()[Name(arguments, get)];
             return values.Count == 0 ? JsValue.Null : new JsString(values.ToString());
         });
         Method(result, "has", 1, arguments =>
         {
             RequirePhase(phase, what);
-            return Boolean(headers().ContainsKey(Name(arguments, owner + ".has")));
+            return Boolean(headers().ContainsKey(Name(arguments, has)));
         });
         Method(result, "set", 2, arguments =>
         {
             RequirePhase(phase, what);
-            var name = HeaderName(arguments, owner + ".set");
-            headers()[name] = HeaderValue(arguments.At(1), owner + ".set");
+            headers()[HeaderName(arguments, set)] = HeaderValue(arguments.At(1), set);
             return JsValue.Undefined;
         });
         Method(result, "append", 2, arguments =>
         {
             RequirePhase(phase, what);
-            var name = HeaderName(arguments, owner + ".append");
+            var name = HeaderName(arguments, append);
             var target = headers();
-            target[name] = StringValues.Concat(target[name], HeaderValue(arguments.At(1), owner + ".append"));
+            target[name] = StringValues.Concat(target[name], HeaderValue(arguments.At(1), append));
             return JsValue.Undefined;
         });
         Method(result, "remove", 1, arguments =>
         {
             RequirePhase(phase, what);
-            headers().Remove(Name(arguments, owner + ".remove"));
+            headers().Remove(Name(arguments, remove));
             return JsValue.Undefined;
         });
         return result;
