@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using Gateway.Errors;
-using Microsoft.Extensions.ObjectPool;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -19,8 +18,6 @@ internal sealed partial class PipelineMiddleware
     private readonly GatewayProblems _problems;
     private readonly IProxyStateLookup _clusters;
     private readonly ILogger<PipelineMiddleware> _logger;
-    // Retains enough contexts for a busy proxy's concurrent requests; each is a few hundred bytes.
-    private readonly ObjectPool<ProxyRequestContext> _contexts = new DefaultObjectPool<ProxyRequestContext>(new ContextPolicy(), maximumRetained: 1024);
 
     public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, GatewayProblems problems, IProxyStateLookup clusters, ILogger<PipelineMiddleware> logger)
     {
@@ -67,7 +64,7 @@ internal sealed partial class PipelineMiddleware
     // Middleware stages: the chain's delegate runs them, and the terminal holds YARP's response until they unwind.
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = Rent(context, proxy);
+        var request = Begin(context, proxy, holdsResponse: true);
         try
         {
             try
@@ -93,7 +90,7 @@ internal sealed partial class PipelineMiddleware
         }
         finally
         {
-            Return(request, snapshot);
+            End(request, snapshot);
         }
     }
 
@@ -101,7 +98,7 @@ internal sealed partial class PipelineMiddleware
     // response steps; no frame waits across the upstream call but this one.
     private async Task RunFiltersAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = Rent(context, proxy);
+        var request = Begin(context, proxy, holdsResponse: false);
         try
         {
             try
@@ -141,22 +138,20 @@ internal sealed partial class PipelineMiddleware
         }
         finally
         {
-            Return(request, snapshot);
+            End(request, snapshot);
         }
     }
 
-    // Called from the runner's async method, so the async-local it sets lasts for that method and the forwarding it starts.
-    private ProxyRequestContext Rent(HttpContext context, IReverseProxyFeature proxy)
+    private ProxyRequestContext Begin(HttpContext context, IReverseProxyFeature proxy, bool holdsResponse)
     {
-        var request = _contexts.Get();
-        request.Initialize(context, proxy, _next, _clusters);
-        request.EnterRunner();
+        var request = ProxyRequestContext.For(context);
+        request.Initialize(context, proxy, _next, _clusters, holdsResponse);
         return request;
     }
 
-    private void Return(ProxyRequestContext request, PipelineSnapshot snapshot)
+    private static void End(ProxyRequestContext request, PipelineSnapshot snapshot)
     {
-        _contexts.Return(request);
+        request.Reset();
         snapshot.Release();
     }
 
@@ -206,17 +201,6 @@ internal sealed partial class PipelineMiddleware
             return default;
         }
         return response.BodyWriter.WriteAsync(body, context.RequestAborted);
-    }
-
-    private sealed class ContextPolicy : PooledObjectPolicy<ProxyRequestContext>
-    {
-        public override ProxyRequestContext Create() => new();
-
-        public override bool Return(ProxyRequestContext context)
-        {
-            context.Reset();
-            return true;
-        }
     }
 
     private static partial class Log

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Gateway.Plugins;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -17,7 +18,7 @@ namespace Gateway.Pipeline;
 /// Otherwise the pipeline's terminal <c>next</c> starts YARP's forwarding and completes when the upstream's status and
 /// headers have been copied to the response, inside that transform, which then waits until the stages have unwound
 /// (<see cref="ReleaseResponse"/>) before YARP streams the body.
-/// Contexts are pooled, like ASP.NET Core's own <c>HttpContext</c>: a plugin must not keep one past its request.
+/// A context is reused, like ASP.NET Core's own <c>HttpContext</c>: a plugin must not keep one past its request.
 /// </remarks>
 internal sealed class ProxyRequestContext : PluginContext
 {
@@ -27,10 +28,12 @@ internal sealed class ProxyRequestContext : PluginContext
     /// <summary>The end of every chain: forward, and come back when the upstream's headers are in.</summary>
     public static readonly PluginDelegate Terminal = static context => ((ProxyRequestContext)context).ForwardAsync();
 
-    // How YARP's response transform finds the request it holds: an async-local flows from the runner into the
-    // forwarding it starts. A feature would do the same, but setting one bumps the collection's revision, and every
-    // feature ASP.NET Core has cached for the request is then fetched again through generic virtual calls.
-    private static readonly AsyncLocal<ProxyRequestContext?> Running = new();
+    // One context per HttpContext, which Kestrel reuses for each request of a connection: the runner and YARP's response
+    // transform find the request's context with a lock-free lookup, where a pool costs a round trip of interlocked
+    // operations and an async-local flowing into the forwarding costs a copy of the execution context per request. A
+    // feature would do the same, but setting one bumps the collection's revision, and every feature ASP.NET Core has
+    // cached for the request is then fetched again through generic virtual calls.
+    private static readonly ConditionalWeakTable<HttpContext, ProxyRequestContext> ByHttpContext = new();
 
     private readonly RequestSignal _headersReady = new();
     private readonly RequestSignal _released = new();
@@ -43,6 +46,7 @@ internal sealed class ProxyRequestContext : PluginContext
     private Dictionary<string, object?>? _vars;
     private UpstreamDestination[]? _destinations;
     private StageChain? _filters;
+    private bool _holdsResponse;
     private int _filtersPassed;
     private volatile bool _forwardingStarted;
     private long _forwardingStart;
@@ -50,24 +54,28 @@ internal sealed class ProxyRequestContext : PluginContext
 
     public ProxyRequestContext() => _onForwardingCompleted = OnForwardingCompleted;
 
-    /// <summary>Binds a pooled context to a request.</summary>
-    public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward, IProxyStateLookup clusters)
+    /// <summary>The context of the requests <paramref name="httpContext"/> carries, made on its first.</summary>
+    public static ProxyRequestContext For(HttpContext httpContext) => ByHttpContext.GetValue(httpContext, static _ => new ProxyRequestContext());
+
+    /// <summary>Binds the context to its HttpContext's current request.</summary>
+    /// <param name="holdsResponse">Whether the stages run as middleware, whose terminal holds YARP's response with the signals.</param>
+    /// <exception cref="InvalidOperationException">The pipeline is already running for this request.</exception>
+    public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward, IProxyStateLookup clusters, bool holdsResponse)
     {
+        if (_httpContext is not null)
+        {
+            throw new InvalidOperationException("The gateway pipeline is already running for this request.");
+        }
+        _holdsResponse = holdsResponse;
         _httpContext = httpContext;
         _proxy = proxy;
         _forward = forward;
         _clusters = clusters;
-        // Every 8th request of each pooled context is timed, its first one included.
+        // Every 8th request of each context is timed, its first one included.
         IsTimed = (_served++ & (TimingSampleInterval - 1)) == 0;
     }
 
-    /// <summary>
-    /// Makes this the request YARP's response transform finds, until the runner's async method that called this (through
-    /// synchronous calls only) returns, and so in the forwarding that method starts.
-    /// </summary>
-    public void EnterRunner() => Running.Value = this;
-
-    /// <summary>Clears every trace of the request before the context goes back to the pool.</summary>
+    /// <summary>Clears every trace of the request once the pipeline is done with it.</summary>
     public void Reset()
     {
         _httpContext = null!;
@@ -78,9 +86,14 @@ internal sealed class ProxyRequestContext : PluginContext
         _destinations = null;
         _filters = null;
         _filtersPassed = 0;
-        _headersReady.Reset();
-        _released.Reset();
-        _forwardingDone.Reset();
+        if (_holdsResponse)
+        {
+            // Only the held path uses the signals (a route of filters leaves their cache lines alone); a reset also
+            // drops the continuation each holds, which could root a plugin's load context.
+            _headersReady.Reset();
+            _released.Reset();
+            _forwardingDone.Reset();
+        }
         InnerTicks = 0;
         Fault = null;
         Forwarding = null;
@@ -282,7 +295,7 @@ internal sealed class ProxyRequestContext : PluginContext
     /// </summary>
     internal static ValueTask TransformResponseAsync(ResponseTransformContext transform)
     {
-        if (Running.Value is not { _forwardingStarted: true } request || !ReferenceEquals(request._httpContext, transform.HttpContext))
+        if (!ByHttpContext.TryGetValue(transform.HttpContext, out var request) || !request._forwardingStarted)
         {
             return default;
         }

@@ -4,7 +4,7 @@ namespace Gateway.Pipeline;
 
 /// <summary>
 /// A one-shot, resettable signal awaited by at most one party per request: the allocation-free stand-in for a
-/// <see cref="TaskCompletionSource"/> in a pooled request context. Continuations run inline on the setter's thread.
+/// <see cref="TaskCompletionSource"/> in a reused request context. Continuations run inline on the setter's thread.
 /// </summary>
 internal sealed class RequestSignal : IValueTaskSource
 {
