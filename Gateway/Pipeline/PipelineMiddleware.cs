@@ -64,7 +64,7 @@ internal sealed partial class PipelineMiddleware
     // Middleware stages: the chain's delegate runs them, and the terminal holds YARP's response until they unwind.
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = Begin(context, proxy, holdsResponse: true);
+        var request = Begin(context, proxy, snapshot, holdsResponse: true);
         try
         {
             try
@@ -98,7 +98,7 @@ internal sealed partial class PipelineMiddleware
     // response steps; no frame waits across the upstream call but this one.
     private async Task RunFiltersAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = Begin(context, proxy, holdsResponse: false);
+        var request = Begin(context, proxy, snapshot, holdsResponse: false);
         try
         {
             try
@@ -142,9 +142,16 @@ internal sealed partial class PipelineMiddleware
         }
     }
 
-    private ProxyRequestContext Begin(HttpContext context, IReverseProxyFeature proxy, bool holdsResponse)
+    private ProxyRequestContext Begin(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, bool holdsResponse)
     {
         var request = ProxyRequestContext.For(context);
+        if (request.IsRunning)
+        {
+            // Only something re-entering the pipeline for the request it is serving gets here; one context per request
+            // cannot serve both, and the snapshot must not be left with a reference nobody will drop.
+            snapshot.Release();
+            throw new InvalidOperationException("The gateway pipeline is already running for this request.");
+        }
         request.Initialize(context, proxy, _next, _clusters, holdsResponse);
         return request;
     }

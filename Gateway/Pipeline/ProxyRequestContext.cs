@@ -57,15 +57,13 @@ internal sealed class ProxyRequestContext : PluginContext
     /// <summary>The context of the requests <paramref name="httpContext"/> carries, made on its first.</summary>
     public static ProxyRequestContext For(HttpContext httpContext) => ByHttpContext.GetValue(httpContext, static _ => new ProxyRequestContext());
 
+    /// <summary>Whether a request is bound: from <see cref="Initialize"/> to <see cref="Reset"/>.</summary>
+    public bool IsRunning => _httpContext is not null;
+
     /// <summary>Binds the context to its HttpContext's current request.</summary>
     /// <param name="holdsResponse">Whether the stages run as middleware, whose terminal holds YARP's response with the signals.</param>
-    /// <exception cref="InvalidOperationException">The pipeline is already running for this request.</exception>
     public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward, IProxyStateLookup clusters, bool holdsResponse)
     {
-        if (_httpContext is not null)
-        {
-            throw new InvalidOperationException("The gateway pipeline is already running for this request.");
-        }
         _holdsResponse = holdsResponse;
         _httpContext = httpContext;
         _proxy = proxy;
