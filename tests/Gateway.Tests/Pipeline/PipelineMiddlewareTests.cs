@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
@@ -246,6 +247,46 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
 
         Assert.Equal("slow,then", (await OriginEcho.ReadAsync(response)).Headers["x-order"]);
         Assert.Equal("then,slow", response.Headers.GetValues("x-order-out").Single());
+    }
+
+    // A request's context lives with its HttpContext; HTTP/2 runs a connection's requests at once, each on its own.
+    // (Cleartext HTTP/2 needs an endpoint that speaks nothing else: without TLS there is no negotiation.)
+    [Theory]
+    [InlineData("Probe")]
+    [InlineData("FilterProbe")]
+    public async Task Invoke_ConcurrentRequestsOnOneHttp2Connection_EachKeepsItsOwnContext(string probe)
+    {
+        await using var gateway = await TwoRoutes(probe)
+            .Arg("--Kestrel:Endpoints:Proxy:Protocols=Http2")
+            .Script("carry.js", """
+                function onRequest(ctx) { ctx.vars.id = ctx.request.query.get('id'); }
+                function onResponse(ctx) { ctx.response.headers.set('x-id', ctx.vars.id); }
+                """)
+            .Pipeline($$"""
+                { "pipeline": [
+                  { "plugin": "{{probe}}", "config": { "tag": "p", "delayMs": 5 } },
+                  { "script": "scripts/carry.js" }
+                ] }
+                """)
+            .StartAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async id =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"a/x?id={id}")
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            using var response = await gateway.Proxy.SendAsync(request);
+            return (id, response.Version, Id: response.Headers.GetValues("x-id").Single(), Out: response.Headers.GetValues("x-order-out").Single());
+        }));
+
+        Assert.All(responses, r =>
+        {
+            Assert.Equal(HttpVersion.Version20, r.Version);
+            Assert.Equal(r.id.ToString(CultureInfo.InvariantCulture), r.Id);
+            Assert.Equal("p", r.Out);
+        });
     }
 
     [Fact]
