@@ -25,9 +25,14 @@
 #        request: an unpaced pair amplifies a difference, a paced one does not (and dilutes it with the cost of
 #        waking up for each request, which both pay alike).
 #        REDIS=127.0.0.1:6379 gives both gateways that Redis as their cache (cache-hit.json with Redis).
+#        SOLO=3 loads one proxy at a time instead, 3 s each (plus MARGIN on both ends), the order alternating by
+#        round: each has the core to itself, as run.sh arranges a proxy, where a pair also shares the core's caches and
+#        charges a code-heavy stage for running cold. Windows seconds apart drift far more than a pair's two halves:
+#        the same gateway against itself measured 0.985 over 48 rounds (0.70–1.43 each), so take 48 rounds or more.
 set -euo pipefail
 cd "$(dirname "$0")"
 WARMUP=${WARMUP:-60}; DURATION=${DURATION:-10}; ROUNDS=${ROUNDS:-6}; ORIENTATIONS=${ORIENTATIONS:-2}; MARGIN=${MARGIN:-1}
+SOLO=${SOLO:-0}
 CONNS=${CONNS:-16}; URL_PATH=${URL_PATH:-/}
 WRK_HEADER=(); if [ -n "${HEADER:-}" ]; then WRK_HEADER=(-H "$HEADER"); fi
 PACING=(); if [ -n "${DELAY_MS:-}" ]; then export DELAY_MS; PACING=(-s paced.lua); fi
@@ -77,6 +82,37 @@ taskset -c 1 backend/bin/Release/net10.0/Backend --urls http://127.0.0.1:9001 >/
 HZ=$(getconf CLK_TCK)
 : >/tmp/pair-ratios.txt
 
+solo_round() { # pid-on-9030 pid-on-9031 orientation round -> B ÷ A appended to /tmp/pair-ratios.txt
+  # Each proxy alone under load for SOLO seconds (plus MARGIN each side), 9031 first in odd rounds.
+  local first=9030 second=9031 port pid lp t0 t1 c0 c1 windows=()
+  if (( $4 % 2 )); then first=9031; second=9030; fi
+  for port in $first $second; do
+    if [ "$port" = 9030 ]; then pid=$1; else pid=$2; fi
+    wrk_to "$port" "$(( SOLO + 2 * MARGIN ))" /dev/null & lp=$!
+    sleep "$MARGIN"
+    t0=$(ticks "$pid"); c0=$(counts)
+    sleep "$SOLO"
+    t1=$(ticks "$pid"); c1=$(counts)
+    wait "$lp"
+    windows+=("$port" "$t0" "$t1" "$c0" "$c1")
+  done
+  python3 - "$3" "$4" "$HZ" "${windows[@]}" <<'PY'
+import sys
+orientation, r, hz, *w = sys.argv[1:]
+def served(counts, port): return int(dict(line.split() for line in counts.splitlines()).get(f"127.0.0.1:{port}", 0))
+us = {}
+for i in range(0, len(w), 5):
+    port, t0, t1, c0, c1 = w[i:i + 5]
+    n = served(c1, port) - served(c0, port)
+    if n == 0:
+        sys.exit(f"SOLO counts requests at the backend, and the proxy on {port} sent it none (cache hits?)")
+    us[port] = (int(t1) - int(t0)) / int(hz) * 1e6 / n
+ratio = us["9031"] / us["9030"] if orientation == "1" else us["9030"] / us["9031"]
+print(f"round {r}: 9030 {us['9030']:.1f} µs/req, 9031 {us['9031']:.1f} µs/req, B ÷ A = {ratio:.3f}")
+open("/tmp/pair-ratios.txt", "a").write(f"{orientation} {ratio}\n")
+PY
+}
+
 measure() { # first second orientation -> rounds of B ÷ A (whichever port each is on) appended to /tmp/pair-ratios.txt
   local a b r a0 a1 b0 b1 c0 c1 lp
   start_sut "$1" 9030; a=$LAST
@@ -91,6 +127,11 @@ measure() { # first second orientation -> rounds of B ÷ A (whichever port each 
   wrk_to 9030 "$WARMUP" /dev/null
   wrk_to 9031 "$WARMUP" /dev/null
   load 10 0
+  if (( SOLO )); then
+    for r in $(seq "$ROUNDS"); do solo_round "$a" "$b" "$3" "$r"; done
+    stop "$a" "$b"
+    return
+  fi
   for r in $(seq "$ROUNDS"); do
     # The window is MARGIN inside the load at both ends (see the top).
     load "$(( DURATION + 2 * MARGIN ))" "$r" "${PACING[@]}" & lp=$!
