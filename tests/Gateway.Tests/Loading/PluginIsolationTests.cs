@@ -2,6 +2,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Loading;
 
+[Collection(JsonUserNewContexts.Name)]
 public sealed class PluginIsolationTests
 {
     [Fact]

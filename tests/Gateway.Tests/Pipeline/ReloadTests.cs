@@ -5,6 +5,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Pipeline;
 
 /// <summary>Reloading real plugin builds while the gateway serves.</summary>
+[Collection(JsonUserNewContexts.Name)]
 public sealed class ReloadTests : IAsyncLifetime
 {
     private TestOrigin _origin = null!;
@@ -123,8 +124,27 @@ public sealed class ReloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stop_UnloadsTheLastPipelinesContexts()
+    {
+        var gateway = await Gateway()
+            .TestPlugin("JsonUserNew")
+            .Pipeline("""{ "pipeline": [ { "plugin": "JsonUserNew" } ] }""")
+            .StartAsync();
+        using (var response = await gateway.Proxy.GetAsync("x"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        var last = LoadContexts.OfCurrent(gateway.Holder);
+
+        await gateway.DisposeAsync();
+
+        Assert.Equal(0, await LoadContexts.CollectAsync(last));
+    }
+
+    [Fact]
     public async Task Reload_FiftyCyclesOfAPluginUsingNewtonsoft_LeaveNoOldContextAlive()
     {
+        var before = LoadContexts.Named("JsonUserNew");
         await using var gateway = await Gateway()
             .TestPlugin("JsonUserNew")
             .Pipeline("""{ "pipeline": [ { "plugin": "JsonUserNew" } ] }""")
@@ -143,7 +163,7 @@ public sealed class ReloadTests : IAsyncLifetime
         await gateway.Holder.Retirements;
 
         Assert.Equal(0, await LoadContexts.CollectAsync(old));
-        Assert.Equal(1, LoadContexts.Alive("JsonUserNew"));
+        Assert.Equal(1, LoadContexts.AliveSince("JsonUserNew", before));
     }
 
     [Fact]
