@@ -124,19 +124,23 @@ public sealed class ReloadTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Stop_UnloadsTheLastPipelinesContexts()
+    public async Task Stop_UnloadsTheLastPipeline()
     {
         var gateway = await Gateway()
             .TestPlugin("JsonUserNew")
             .Pipeline("""{ "pipeline": [ { "plugin": "JsonUserNew" } ] }""")
             .StartAsync();
-        using (var response = await gateway.Proxy.GetAsync("x"))
+        List<WeakReference> last;
+        try
         {
+            using var response = await gateway.Proxy.GetAsync("x");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            last = LoadContexts.OfCurrent(gateway.Holder);
         }
-        var last = LoadContexts.OfCurrent(gateway.Holder);
-
-        await gateway.DisposeAsync();
+        finally
+        {
+            await gateway.DisposeAsync();
+        }
 
         Assert.Equal(0, await LoadContexts.CollectAsync(last));
     }
