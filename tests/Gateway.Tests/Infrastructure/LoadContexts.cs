@@ -38,11 +38,12 @@ internal static class LoadContexts
     /// Weak references to the collectible contexts named <paramref name="name"/> alive now, so that a test can later
     /// count only the contexts it created itself: an earlier test's gateway may not have been collected yet.
     /// </summary>
-    public static List<WeakReference> Named(string name) =>
-        [.. AssemblyLoadContext.All.Where(c => c.IsCollectible && c.Name == name).Select(c => new WeakReference(c))];
+    public static List<WeakReference> Named(string name) => [.. Collectible(name).Select(c => new WeakReference(c))];
 
     /// <summary>Collectible contexts named <paramref name="name"/> alive now that were not in <paramref name="before"/>.</summary>
     public static int AliveSince(string name, IReadOnlyCollection<WeakReference> before) =>
-        AssemblyLoadContext.All.Count(c =>
-            c.IsCollectible && c.Name == name && !before.Any(b => ReferenceEquals(b.Target, c)));
+        Collectible(name).Count(c => !before.Any(b => ReferenceEquals(b.Target, c)));
+
+    private static IEnumerable<AssemblyLoadContext> Collectible(string name) =>
+        AssemblyLoadContext.All.Where(c => c.IsCollectible && c.Name == name);
 }
