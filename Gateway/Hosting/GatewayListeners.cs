@@ -20,11 +20,19 @@ internal sealed class GatewayListeners
     /// <summary>The admin listener's bound port, once listening.</summary>
     public int AdminPort => _admin?.IPEndPoint?.Port ?? 0;
 
+    /// <summary>Where the proxy listens, as a URL; for the start-up log line.</summary>
+    public string ProxyUrl => Url(_proxy);
+
+    /// <summary>Where the admin API listens, as a URL.</summary>
+    public string AdminUrl => Url(_admin);
+
     public bool IsAdminRequest(HttpContext context)
     {
         var adminPort = AdminPort;
         return adminPort != 0 && context.Connection.LocalPort == adminPort;
     }
+
+    private static string Url(ListenOptions? listener) => listener?.IPEndPoint is { } endpoint ? $"http://{endpoint}" : listener?.ToString() ?? "(none)";
 
     internal void Capture(KestrelServerOptions kestrel, IConfiguration kestrelSection) =>
         kestrel.Configure(kestrelSection, reloadOnChange: false)

@@ -8,7 +8,12 @@ namespace Gateway.Hosting;
 /// that cannot load fails the start: serving without the configured auth would be worse than not serving.
 /// Once Kestrel is up, the two listeners are checked; once it has stopped, the plugins are disposed.
 /// </summary>
-internal sealed class GatewayStartup(PipelineReloader reloader, PipelineHolder holder, GatewayListeners listeners, AdminKey adminKey) : IHostedLifecycleService
+internal sealed partial class GatewayStartup(
+    PipelineReloader reloader,
+    PipelineHolder holder,
+    GatewayListeners listeners,
+    AdminKey adminKey,
+    ILogger<GatewayStartup> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
@@ -26,6 +31,7 @@ internal sealed class GatewayStartup(PipelineReloader reloader, PipelineHolder h
     {
         // Kestrel reads its endpoints when it starts, so this is the first moment they can be checked.
         listeners.Validate();
+        Log.Listening(logger, listeners.ProxyUrl, listeners.AdminUrl);
         return Task.CompletedTask;
     }
 
@@ -35,4 +41,10 @@ internal sealed class GatewayStartup(PipelineReloader reloader, PipelineHolder h
 
     /// <summary>Once the server has stopped taking requests, plugins are disposed and unloaded like at any reload.</summary>
     public Task StoppedAsync(CancellationToken cancellationToken) => holder.RetireAllAsync().WaitAsync(cancellationToken);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventIds.GatewayListening, LogLevel.Information, "Proxy listening on {ProxyUrl}; admin API on {AdminUrl}")]
+        public static partial void Listening(ILogger logger, string proxyUrl, string adminUrl);
+    }
 }

@@ -3,6 +3,9 @@ namespace Gateway;
 /// <summary>Every log event id of the gateway, in one place so they stay unique and stable.</summary>
 internal static class EventIds
 {
+    // Hosting 0xx
+    public const int GatewayListening = 1;
+
     // Pipeline 1xx
     public const int PipelineLoaded = 100;
     public const int PipelineRejected = 101;
@@ -13,7 +16,6 @@ internal static class EventIds
 
     // Scripts 3xx
     public const int ScriptMessage = 300;
-    public const int ScriptWarmUpCallFailed = 301;
     public const int ScriptBoundBreached = 302;
 
     // Cache 4xx

@@ -11,8 +11,9 @@ using Microsoft.Extensions.Primitives;
 namespace Gateway.Scripting;
 
 /// <summary>
-/// Builds an engine's <c>ctx</c>, once: frozen objects whose functions and accessors read the engine's current
-/// <see cref="ScriptCall"/>. A call allocates only the values it returns. <c>scripts/gateway.d.ts</c> documents it.
+/// Builds an engine's <c>ctx</c>, once: objects whose functions and accessors read the engine's current
+/// <see cref="ScriptCall"/>, frozen with the rest of the engine by <see cref="Sandbox.Lockdown"/>. A call allocates only
+/// the values it returns. <c>scripts/gateway.d.ts</c> documents it.
 /// </summary>
 internal sealed partial class ScriptContextObject
 {
@@ -20,7 +21,6 @@ internal sealed partial class ScriptContextObject
     private readonly ScriptCall _call;
     private readonly string _scriptName;
     private readonly ILogger _logger;
-    private readonly List<ObjectInstance> _built = [];
     private readonly JsValue _stringify;
 
     private ScriptContextObject(Engine engine, ScriptCall call, string scriptName, ILogger logger)
@@ -32,18 +32,9 @@ internal sealed partial class ScriptContextObject
         _stringify = engine.GetValue("JSON").Get("stringify");
     }
 
-    /// <summary>Builds <c>ctx</c> for <paramref name="engine"/>; <paramref name="config"/> is already frozen.</summary>
-    public static JsObject Create(Engine engine, ScriptCall call, JsValue config, string scriptName, ILogger logger)
-    {
-        var builder = new ScriptContextObject(engine, call, scriptName, logger);
-        var ctx = builder.Build(config);
-        var freeze = engine.Intrinsics.Object.Get("freeze");
-        foreach (var built in builder._built)
-        {
-            engine.Call(freeze, JsValue.Undefined, [built]);
-        }
-        return ctx;
-    }
+    /// <summary>Builds <c>ctx</c> for <paramref name="engine"/>, not yet frozen.</summary>
+    public static JsObject Create(Engine engine, ScriptCall call, JsValue config, string scriptName, ILogger logger) =>
+        new ScriptContextObject(engine, call, scriptName, logger).Build(config);
 
     private JsObject Build(JsValue config)
     {
@@ -293,12 +284,7 @@ internal sealed partial class ScriptContextObject
 
     private static JsBoolean Boolean(bool value) => value ? JsBoolean.True : JsBoolean.False;
 
-    private JsObject NewObject()
-    {
-        var result = new JsObject(_engine);
-        _built.Add(result);
-        return result;
-    }
+    private JsObject NewObject() => new(_engine);
 
     private static void Data(JsObject target, string name, JsValue value) =>
         target.FastSetProperty(name, new PropertyDescriptor(value, writable: false, enumerable: true, configurable: false));

@@ -45,7 +45,7 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
     /// Runs the script's top level, warms its hooks on a synthetic request, and fills the engine pool, so the entry
     /// is ready before its pipeline serves.
     /// </summary>
-    /// <exception cref="ScriptLoadException">The top level failed, or the script defines no hook.</exception>
+    /// <exception cref="ScriptLoadException">The top level failed, a hook failed on the warm-up request, or the script defines no hook.</exception>
     public static ScriptPlugin Load(CompiledScript script, JsonElement config, ScriptOptions options, ILogger logger)
     {
         // The warm-up engine has a generous time bound: it takes the cold-process cost of the first calls.
@@ -58,7 +58,7 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
             {
                 throw new ScriptLoadException($"{script.Name}: defines neither onRequest(ctx) nor onResponse(ctx)");
             }
-            WarmUp(warmUp, script, logger);
+            WarmUp(warmUp);
         }
 
         var policy = new EnginePolicy(() => new ScriptEngine(script, config, options, logger, options.Timeout));
@@ -70,7 +70,7 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
             while (ready.Count < options.EnginesPerScript)
             {
                 ready.Add(engines.Get());
-                WarmUp(ready[^1], script, logger);
+                WarmUp(ready[^1]);
             }
         }
         catch
@@ -82,7 +82,9 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
         return new ScriptPlugin(script, engines, policy, hasOnRequest, hasOnResponse, logger);
     }
 
-    private static void WarmUp(ScriptEngine engine, CompiledScript script, ILogger logger)
+    // Runs each hook once on a synthetic request. A hook that throws or breaks a bound there would fail real requests
+    // the same way, so the reload is refused rather than the traffic.
+    private static void WarmUp(ScriptEngine engine)
     {
         engine.WarmingUp = true;
         try
@@ -99,8 +101,7 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
         }
         catch (ScriptFailedException ex)
         {
-            // A hook may well fail on a made-up request; it has still been compiled, which is the point.
-            Log.WarmUpCallFailed(logger, script.Name, ex.Message);
+            throw new ScriptLoadException($"{ex.Message} (on the reload's warm-up request)", ex);
         }
         finally
         {
@@ -228,9 +229,6 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventIds.ScriptWarmUpCallFailed, LogLevel.Debug, "{Script}: its warm-up call on a synthetic request failed (harmless): {Message}")]
-        public static partial void WarmUpCallFailed(ILogger logger, string script, string message);
-
         [LoggerMessage(EventIds.ScriptBoundBreached, LogLevel.Warning, "{Script}: a call breached a sandbox bound and its engine was discarded: {Message}")]
         public static partial void BoundBreached(ILogger logger, string script, string message);
     }

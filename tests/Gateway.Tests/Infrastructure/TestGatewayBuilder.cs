@@ -86,7 +86,63 @@ internal sealed class TestGatewayBuilder
         return this;
     }
 
+    public TestGatewayBuilder Args(IEnumerable<string> args)
+    {
+        _args.AddRange(args);
+        return this;
+    }
+
     public async Task<TestGateway> StartAsync()
+    {
+        var directory = WriteFolder();
+        try
+        {
+            return await TestGateway.StartAsync(directory, [.. FolderArgs(directory), .. _args]);
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Starts the gateway in a process of its own, in its own folder.</summary>
+    public async Task<GatewayProcess> StartProcessAsync()
+    {
+        var directory = WriteFolder();
+        try
+        {
+            return await GatewayProcess.StartAsync(directory, [.. FolderArgs(directory), .. _args]);
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Runs the gateway in a process of its own until it exits by itself (a start that fails).</summary>
+    public async Task<(int ExitCode, string Output)> RunProcessToExitAsync()
+    {
+        var directory = WriteFolder();
+        try
+        {
+            return await GatewayProcess.RunToExitAsync(directory, [.. FolderArgs(directory), .. _args]);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static string[] FolderArgs(string directory) =>
+    [
+        $"--Gateway:PipelineFile={Path.Combine(directory, "plugins.json")}",
+        $"--Gateway:PluginsPath={Path.Combine(directory, "plugins")}",
+        $"--Gateway:ScriptsPath={Path.Combine(directory, "scripts")}",
+    ];
+
+    private string WriteFolder()
     {
         var directory = Path.Combine(Path.GetTempPath(), "gateway-test-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -105,15 +161,7 @@ internal sealed class TestGatewayBuilder
         {
             CopyPlugin(source, Path.Combine(directory, "plugins", name));
         }
-        try
-        {
-            return await TestGateway.StartAsync(directory, _args);
-        }
-        catch
-        {
-            Directory.Delete(directory, recursive: true);
-            throw;
-        }
+        return directory;
     }
 
     internal static void CopyPlugin(string source, string destination)

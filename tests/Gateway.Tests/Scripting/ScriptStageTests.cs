@@ -164,7 +164,8 @@ public sealed class ScriptStageTests : IAsyncLifetime
                 function onRequest(ctx) {
                   ctx.request.headers.set('x-candidates', ctx.upstream.candidates.sort().join(','));
                   ctx.request.headers.set('x-unknown', ctx.upstream.choose('nope'));
-                  if (!ctx.upstream.choose(ctx.config.to)) throw new Error('not a candidate');
+                  // The reload's warm-up request has no cluster, so no candidates.
+                  if (ctx.upstream.candidates.length > 0 && !ctx.upstream.choose(ctx.config.to)) throw new Error('not a candidate');
                 }
                 """)
             .Pipeline("""{ "pipeline": [ { "script": "scripts/pin.js", "config": { "to": "d2" } } ] }""")
@@ -180,19 +181,26 @@ public sealed class ScriptStageTests : IAsyncLifetime
         Assert.Equal(0, _d1.Requests);
     }
 
+    public static TheoryData<string, string> Misuses => new()
+    {
+        { "function onResponse(ctx) { MISUSE ctx.respond(200); }", "ctx.respond is available in onRequest only" },
+        { "function onRequest(ctx) { MISUSE ctx.response.status = 201; }", "ctx.response is available in onResponse only" },
+        { "function onRequest(ctx) { MISUSE ctx.request.headers.set('bad name', 'x'); }", "'bad name' is not a valid header name" },
+        { "function onRequest(ctx) { MISUSE ctx.request.headers.set('x-a', 'a\\r\\nb'); }", "cannot contain CR, LF or NUL" },
+        { "function onRequest(ctx) { MISUSE ctx.vars.o = { a: 1 }; }", "vars hold strings, numbers, booleans and null" },
+        { "function onRequest(ctx) { MISUSE ctx.respond(99); }", "a status is an integer from 100 to 599" },
+        { "function onRequest(ctx) { MISUSE ctx.request = null; }", "Cannot assign to read only property 'request'" },
+        { "function onRequest(ctx) { MISUSE ctx.config.label = 'changed'; }", "Cannot assign to read only property 'label'" },
+        { "function onRequest(ctx) { MISUSE while (true) {} }", "exceeded its bound of 100000 statements" },
+    };
+
     [Theory]
-    [InlineData("function onResponse(ctx) { ctx.respond(200); }", "ctx.respond is available in onRequest only")]
-    [InlineData("function onRequest(ctx) { ctx.response.status = 201; }", "ctx.response is available in onResponse only")]
-    [InlineData("function onRequest(ctx) { ctx.request.headers.set('bad name', 'x'); }", "'bad name' is not a valid header name")]
-    [InlineData("function onRequest(ctx) { ctx.request.headers.set('x-a', 'a\\r\\nb'); }", "cannot contain CR, LF or NUL")]
-    [InlineData("function onRequest(ctx) { ctx.vars.o = { a: 1 }; }", "vars hold strings, numbers, booleans and null")]
-    [InlineData("function onRequest(ctx) { ctx.respond(99); }", "a status is an integer from 100 to 599")]
-    [InlineData("function onRequest(ctx) { ctx.request = null; }", "Cannot assign to read only property 'request'")]
-    [InlineData("function onRequest(ctx) { ctx.config.label = 'changed'; }", "Cannot assign to read only property 'label'")]
+    [MemberData(nameof(Misuses))]
     public async Task ApiMisuse_FailsThatRequestWithAClearMessage(string source, string message)
     {
+        // Only requests on a real route misuse the API, so the reload's warm-up request passes.
         await using var gateway = await Gateway()
-            .Script("misuse.js", source)
+            .Script("misuse.js", source.Replace("MISUSE", "if (ctx.route === 'api')"))
             .Pipeline("""{ "pipeline": [ { "script": "scripts/misuse.js", "config": { "label": "L" } } ] }""")
             .StartAsync();
 
@@ -204,6 +212,26 @@ public sealed class ScriptStageTests : IAsyncLifetime
         Assert.Contains("scripts/misuse.js", logged.Message);
         Assert.Contains("scripts/misuse.js:1:", logged.Exception!.Message);
         Assert.Contains(message, logged.Exception.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Misuses))]
+    public async Task Reload_HookThatFailsOnTheWarmUpRequest_IsRejectedNamingFileLineColumn(string source, string message)
+    {
+        await using var gateway = await Gateway().Script("ok.js", "function onRequest(ctx) {}")
+            .Pipeline("""{ "pipeline": [ { "script": "scripts/ok.js" } ] }""")
+            .StartAsync();
+        gateway.WriteScript("misuse.js", source.Replace("MISUSE", string.Empty));
+        gateway.WritePipeline("""{ "pipeline": [ { "script": "scripts/misuse.js", "config": { "label": "L" } } ] }""");
+
+        var error = await gateway.ReloadRejectedAsync();
+
+        Assert.Equal("$.pipeline[0].script", (string?)error["path"]);
+        Assert.Matches(@"^scripts/misuse\.js:1:\d+: ", (string?)error["message"]);
+        Assert.Contains(message, (string?)error["message"]);
+        Assert.Contains("warm-up request", (string?)error["message"]);
+        using var served = await gateway.Proxy.GetAsync("api/x");
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
     }
 
     [Fact]
