@@ -6,18 +6,29 @@
 // engine, and the gateway keeps a small pool of engines per script entry.
 //
 // What survives between requests: nothing a request can change. After the top level has run, the global object,
-// every built-in (Object.prototype, Array.prototype, ...), every top-level function and const, and everything
-// reachable from them are frozen; assigning to them throws a TypeError. Top-level `let` and `class` are rejected at
-// reload. Per-request state goes in ctx.vars. Two things cannot be frozen and are kept per engine, so a request may
-// or may not see another's changes to them: the contents of Map/Set/typed-array objects created at the top level,
-// and variables captured by closures created at the top level. Use them only as caches of values that are the same
-// for every request, never for request data.
+// every built-in (Object.prototype, Array.prototype, the iterator and async-function prototypes, ...), every top-level
+// function and const, ctx and its functions, and everything reachable from them are frozen; assigning to them throws a
+// TypeError. Top-level `let` and `class` are rejected at reload. Per-request state goes in ctx.vars. The legacy
+// RegExp.$1..$9, RegExp.input and RegExp.lastMatch are absent (they held the last match, whoever made it). A top-level
+// global or sticky regular expression works as usual; its lastIndex is set back to 0 before every call. Two things
+// cannot be frozen and are kept per engine, so a request may or may not see another's changes to them: the contents of
+// Map/Set objects created at the top level, and variables captured by closures created at the top level. Use them only
+// as caches of values that are the same for every request, never for request data.
 //
-// Sandbox: no CLR access, no file system, no network, no timers, no eval/Function/string compilation. Each call is
-// bounded by Gateway:Scripts (Timeout 50 ms, MaxStatements 100000, MaxMemoryBytes 4 MiB, MaxRecursionDepth 64,
-// MaxArraySize 100000, RegexTimeout 20 ms). A call that throws or breaches a bound fails that request with a 500
-// problem response and a log line naming the script, line and column; an engine that breached a bound is discarded.
-// Hooks are synchronous: a returned value (a Promise included) is ignored.
+// Sandbox: no CLR access, no file system, no network, no timers, no eval/Function/string compilation, no binary
+// buffers (ArrayBuffer, typed arrays, DataView, Atomics), no WeakRef/FinalizationRegistry, no ShadowRealm, no
+// Intl.ListFormat. Each call is bounded by Gateway:Scripts (Timeout 50 ms, MaxStatements 100000, MaxMemoryBytes 4 MiB,
+// MaxRecursionDepth 64, MaxArraySize 100000, RegexTimeout 20 ms); deeper native recursion (through built-ins,
+// getters, Proxy traps or a deeply nested value) is stopped before the stack runs out, and the built-ins that build a
+// string of a size an argument or a count of parts decides (repeat, padStart, padEnd, join, concat, String.raw,
+// replace, replaceAll, JSON.stringify) refuse one that would not fit in what the call has left. A call that throws or
+// breaches a bound fails that request with a 500 problem response and a log line naming the script, line and column;
+// an engine that breached a bound is discarded. A hook that throws or breaches a bound on the reload's warm-up request
+// (GET / on host warm-up.invalid, route and cluster "warm-up", no candidates) rejects the reload.
+//
+// Promises: a hook may be async or return a promise. The jobs a call queues (the code after an await, .then
+// callbacks) run as soon as the hook returns, within the same call's bounds and before the request goes on. There are
+// no timers or I/O, so the hook's promise must have settled by then: one still pending, or rejected, fails the request.
 
 /** A request's headers or a response's headers. Names are case-insensitive. */
 interface GatewayHeaders {
@@ -104,7 +115,7 @@ interface GatewayContext {
 }
 
 /** Runs before the request goes upstream, at the entry's place in the pipeline. */
-declare function onRequest(ctx: GatewayContext): void;
+declare function onRequest(ctx: GatewayContext): void | Promise<void>;
 
 /** Runs after the upstream's status and headers are in, before they are sent to the client. */
-declare function onResponse(ctx: GatewayContext): void;
+declare function onResponse(ctx: GatewayContext): void | Promise<void>;

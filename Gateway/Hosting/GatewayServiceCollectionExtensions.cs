@@ -4,9 +4,11 @@ using Gateway.Caching;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Pipeline;
+using Gateway.ProxyConfig;
 using Gateway.Scripting;
 using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -35,6 +37,12 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<PipelineHolder>();
         services.AddSingleton<PipelineBuilder>();
         services.AddSingleton<PipelineReloader>();
+        services.AddSingleton<ConfigurationReader>();
+        services.AddSingleton<ProxyConfigReader>();
+        services.AddSingleton<ProxyConfigPublisher>();
+        // YARP serves only the routes and clusters a reload validated with the pipeline, not the files as they change.
+        services.AddSingleton(provider => provider.GetRequiredService<ProxyConfigPublisher>().Provider);
+        services.AddSingleton<IConfigChangeListener>(provider => provider.GetRequiredService<ProxyConfigPublisher>());
         services.AddSingleton<GatewayProblems>();
         services.AddSingleton<AdminKey>();
         services.AddSingleton<AdminKeyFilter>();
@@ -42,7 +50,6 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
 
         services.AddReverseProxy()
-            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddTransforms(context => context.AddResponseTransform(ProxyRequestContext.TransformResponseAsync));
 
         return new GatewayBuilder(services);

@@ -12,7 +12,9 @@ internal static class EventIds
     public const int PipelineDrainSlow = 102;
     public const int PipelineUnloadStepFailed = 103;
     public const int PipelineRetired = 104;
+    public const int ConfigurationRefreshFailed = 105;
     public const int StageFailed = 110;
+    public const int RouteOutOfDate = 111;
 
     // Scripts 3xx
     public const int ScriptMessage = 300;

@@ -2,55 +2,59 @@ using System.Collections.Immutable;
 using Gateway.Loading;
 using Gateway.Plugins;
 using Gateway.Scripting;
-using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Pipeline;
 
 /// <summary>
 /// Builds a complete snapshot beside the serving one: loads each plugin assembly and compiles each script once,
 /// constructs each entry's plugin or warms its script with its config, and either returns the whole snapshot or
-/// throws with every error and leaves nothing loaded.
+/// adds every error to the reload's and leaves nothing loaded.
 /// </summary>
-internal sealed class PipelineBuilder(
-    IServiceProvider services,
-    ILoggerFactory loggerFactory,
-    IOptionsMonitor<ScriptOptions> scriptOptions,
-    TimeProvider time)
+internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory loggerFactory, TimeProvider time)
 {
     /// <param name="generation">The new snapshot's generation number.</param>
-    /// <param name="entries">The validated entries of the pipeline file.</param>
-    /// <param name="knownRoutes">The route ids of the proxy configuration; entries may name only these.</param>
+    /// <param name="entries">The entries of the pipeline file; those with errors of their own are checked, not built.</param>
+    /// <param name="routes">The proxy configuration's routes, which entries may name; null when it did not validate.</param>
     /// <param name="locations">Where the pipeline file, plugins and scripts are.</param>
-    /// <exception cref="PipelineDefinitionException">Any entry failed; nothing stays loaded.</exception>
-    public async Task<PipelineSnapshot> BuildAsync(int generation, ImmutableArray<PipelineEntry> entries, IReadOnlySet<string> knownRoutes, PipelineLocations locations)
+    /// <param name="scriptOptions">The bounds scripts run under.</param>
+    /// <param name="errors">The reload's errors so far; this build's are added. Anything in it rejects the build.</param>
+    /// <returns>The snapshot; null when the reload has errors, with nothing of the build left loaded.</returns>
+    public async Task<PipelineSnapshot?> BuildAsync(
+        int generation,
+        ImmutableArray<PipelineEntry> entries,
+        IReadOnlyList<RouteConfig>? routes,
+        PipelineLocations locations,
+        ScriptOptions scriptOptions,
+        List<PipelineError> errors)
     {
-        var errors = new List<PipelineError>();
         var assemblies = new Dictionary<string, LoadedPluginAssembly>(StringComparer.Ordinal);
         var failedAssemblies = new Dictionary<string, string>(StringComparer.Ordinal);
         var scripts = new ScriptCompilations(locations);
-        var currentScriptOptions = scriptOptions.CurrentValue;
+        var scriptsCanRun = true;
         if (entries.Any(entry => entry.Enabled && entry.Kind == StageKind.Script))
         {
-            foreach (var (setting, problem) in currentScriptOptions.Problems())
+            foreach (var (setting, problem) in scriptOptions.Problems())
             {
                 errors.Add(new PipelineError(ScriptOptions.SectionName, $"{ScriptOptions.SectionName}:{setting}", problem));
-            }
-            if (errors.Count > 0)
-            {
-                throw new PipelineDefinitionException(errors);
+                scriptsCanRun = false;
             }
         }
+        var knownRoutes = routes?.Select(route => route.RouteId).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var stages = ImmutableArray.CreateBuilder<PipelineStage>();
 
         foreach (var entry in entries)
         {
-            CheckRoutes(entry, knownRoutes, errors);
-            if (!entry.Enabled)
+            if (knownRoutes is not null)
+            {
+                CheckRoutes(entry, knownRoutes, errors);
+            }
+            if (!entry.Enabled || entry.HasOwnErrors || (entry.Kind == StageKind.Script && !scriptsCanRun))
             {
                 continue;
             }
             var stage = entry.Kind == StageKind.Script
-                ? CreateScriptStage(entry, scripts, currentScriptOptions, errors)
+                ? CreateScriptStage(entry, scripts, scriptOptions, errors)
                 : CreateStage(entry, locations.PluginsPath, assemblies, failedAssemblies, errors);
             if (stage is not null)
             {
@@ -58,14 +62,14 @@ internal sealed class PipelineBuilder(
             }
         }
 
-        var built = new PipelineSnapshot(generation, time.GetUtcNow(), entries, stages.ToImmutable(), [.. assemblies.Values]);
+        var built = new PipelineSnapshot(generation, time.GetUtcNow(), entries, stages.ToImmutable(), [.. assemblies.Values], routes ?? []);
         if (errors.Count == 0)
         {
             return built;
         }
         // Nothing of a rejected build may stay loaded: dispose what was constructed and unload what was loaded.
         await built.DisposeAsync().ConfigureAwait(false);
-        throw new PipelineDefinitionException(errors);
+        return null;
     }
 
     private PipelineStage? CreateStage(

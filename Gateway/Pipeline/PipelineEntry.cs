@@ -33,4 +33,7 @@ internal sealed record PipelineEntry(
 
     /// <summary>Whether the entry applies to every route.</summary>
     public bool AllRoutes => Routes.IsEmpty;
+
+    /// <summary>The file gave it problems of its own (an unknown property, an unset variable): it is not built.</summary>
+    public bool HasOwnErrors { get; init; }
 }

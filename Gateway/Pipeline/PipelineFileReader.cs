@@ -9,6 +9,10 @@ namespace Gateway.Pipeline;
 /// Reads and validates <c>plugins.json</c> into entries. Every problem is collected with its JSON path so one
 /// reload attempt reports all of them; nothing here loads a plugin.
 /// </summary>
+/// <remarks>
+/// An entry with problems of its own is still returned, marked <see cref="PipelineEntry.HasOwnErrors"/>, so the reload
+/// can check what else it names (its routes) in the same pass; it is never built.
+/// </remarks>
 internal static partial class PipelineFileReader
 {
     private static readonly JsonDocumentOptions DocumentOptions = new()
@@ -19,9 +23,8 @@ internal static partial class PipelineFileReader
 
     private static readonly HashSet<string> EntryProperties = ["plugin", "script", "routes", "enabled", "config"];
 
-    /// <summary>Reads the file at <paramref name="path"/>.</summary>
-    /// <exception cref="PipelineDefinitionException">The file is missing, malformed or invalid.</exception>
-    public static ImmutableArray<PipelineEntry> ReadFile(string path, Func<string, string?> environment)
+    /// <summary>Reads the file at <paramref name="path"/>; what is wrong with it is added to <paramref name="errors"/>.</summary>
+    public static ImmutableArray<PipelineEntry> ReadFile(string path, Func<string, string?> environment, List<PipelineError> errors)
     {
         byte[] bytes;
         try
@@ -30,13 +33,14 @@ internal static partial class PipelineFileReader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw Fail(new PipelineError(null, "$", $"cannot read the pipeline file '{path}': {ex.Message}"));
+            errors.Add(new PipelineError(null, "$", $"cannot read the pipeline file '{path}': {ex.Message}"));
+            return [];
         }
-        return Read(bytes, Path.GetFileName(path), environment);
+        return Read(bytes, Path.GetFileName(path), environment, errors);
     }
 
     /// <summary>Reads pipeline JSON; <paramref name="fileName"/> names it in syntax errors.</summary>
-    public static ImmutableArray<PipelineEntry> Read(ReadOnlyMemory<byte> json, string fileName, Func<string, string?> environment)
+    public static ImmutableArray<PipelineEntry> Read(ReadOnlyMemory<byte> json, string fileName, Func<string, string?> environment, List<PipelineError> errors)
     {
         JsonDocument document;
         try
@@ -46,15 +50,13 @@ internal static partial class PipelineFileReader
         catch (JsonException ex)
         {
             // JsonException counts lines and bytes from zero.
-            var where = $"{fileName}:{ex.LineNumber + 1}:{ex.BytePositionInLine + 1}";
-            throw Fail(new PipelineError(null, where, "malformed JSON: " + FirstSentence(ex.Message)));
+            errors.Add(new PipelineError(null, $"{fileName}:{ex.LineNumber + 1}:{ex.BytePositionInLine + 1}", "malformed JSON: " + FirstSentence(ex.Message)));
+            return [];
         }
 
         using (document)
         {
-            var errors = new List<PipelineError>();
-            var entries = ReadRoot(document.RootElement, environment, errors);
-            return errors.Count == 0 ? entries : throw new PipelineDefinitionException(errors);
+            return ReadRoot(document.RootElement, environment, errors);
         }
     }
 
@@ -145,7 +147,7 @@ internal static partial class PipelineFileReader
 
         var config = ReadConfig(element, path, display, environment, errors);
 
-        return errors.Count == errorCount ? new PipelineEntry(index, kind, name!, routes, enabled, config) : null;
+        return name is null ? null : new PipelineEntry(index, kind, name, routes, enabled, config) { HasOwnErrors = errors.Count > errorCount };
     }
 
     private static ImmutableArray<string> ReadRoutes(JsonElement element, string path, string display, List<PipelineError> errors)
@@ -257,8 +259,6 @@ internal static partial class PipelineFileReader
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         return cut > 0 ? message[..cut] : message;
     }
-
-    private static PipelineDefinitionException Fail(PipelineError error) => new([error]);
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 

@@ -1,14 +1,26 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// Holds the current pipeline snapshot and swaps it atomically. The previous one keeps serving the requests that
-/// hold it; when the last of them finishes it is disposed and its plugin assemblies are unloaded.
+/// Holds the serving pipeline snapshot and swaps it atomically. A snapshot belongs with the routes it was validated
+/// with, and YARP switches routes a moment apart from the swap, so around a reload two snapshots are reachable: a
+/// request runs on the one whose routes YARP matched it with. The previous one is retired shortly after YARP has
+/// switched; when its last request finishes it is disposed and its plugin assemblies are unloaded.
 /// </summary>
-internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> options, ILogger<PipelineHolder> logger)
+internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<PipelineHolder> logger)
 {
+    // How long a replaced snapshot stays reachable after YARP has switched routes, for requests it had routed by the
+    // old ones before switching and that have not reached the pipeline yet.
+    private static readonly TimeSpan RoutingGrace = TimeSpan.FromSeconds(1);
+
     private PipelineSnapshot? _current;
+
+    // Snapshots besides the current one that a request may still need: one staged while YARP switches to its routes,
+    // those replaced and still in their routing grace.
+    private ImmutableArray<PipelineSnapshot> _others = [];
 
     /// <summary>The snapshot new requests get; null only before the first load.</summary>
     public PipelineSnapshot? Current => Volatile.Read(ref _current);
@@ -29,25 +41,56 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
         }
     }
 
-    /// <summary>Makes <paramref name="next"/> current and retires the previous snapshot. Callers serialize swaps.</summary>
-    public void Swap(PipelineSnapshot next)
+    /// <summary>Takes a reference on the snapshot validated with the route YARP matched a request with.</summary>
+    /// <returns>Null when no reachable snapshot has that route: it belonged to a configuration long replaced.</returns>
+    public PipelineSnapshot? AcquireFor(RouteConfig route, out StageChain chain)
+    {
+        // The current one first; a staged or replaced one only around a reload.
+        foreach (var snapshot in (ReadOnlySpan<PipelineSnapshot?>)[Current, .. _others])
+        {
+            if (snapshot?.ChainFor(route) is { } found && snapshot.TryAcquire())
+            {
+                chain = found;
+                return snapshot;
+            }
+        }
+        chain = null!;
+        return null;
+    }
+
+    /// <summary>Makes <paramref name="next"/> reachable before its routes are handed to YARP. Callers serialize swaps.</summary>
+    public void Stage(PipelineSnapshot next) => ImmutableInterlocked.Update(ref _others, others => others.Add(next));
+
+    /// <summary>Withdraws a staged snapshot YARP did not take; the caller disposes it.</summary>
+    public void Unstage(PipelineSnapshot next) => ImmutableInterlocked.Update(ref _others, others => others.Remove(next));
+
+    /// <summary>Makes a staged snapshot current once YARP serves its routes, and retires the previous one after the routing grace.</summary>
+    public void Promote(PipelineSnapshot next)
     {
         var previous = Interlocked.Exchange(ref _current, next);
+        ImmutableInterlocked.Update(ref _others, others => previous is null ? others.Remove(next) : others.Remove(next).Add(previous));
         if (previous is not null)
         {
-            Retirements = Task.WhenAll(Retirements, RetireAsync(previous));
+            Retirements = Task.WhenAll(Retirements, RetireAfterGraceAsync(previous));
         }
     }
 
     /// <summary>Retires the current snapshot without a successor, when the gateway stops.</summary>
-    /// <returns>Completes when every retired snapshot has drained and unloaded.</returns>
+    /// <returns>Completes when every retired snapshot, those still in their routing grace included, has drained and unloaded.</returns>
     public Task RetireAllAsync()
     {
-        if (Interlocked.Exchange(ref _current, null) is { } previous)
+        if (Interlocked.Exchange(ref _current, null) is { } current)
         {
-            Retirements = Task.WhenAll(Retirements, RetireAsync(previous));
+            Retirements = Task.WhenAll(Retirements, RetireAsync(current));
         }
         return Retirements;
+    }
+
+    private async Task RetireAfterGraceAsync(PipelineSnapshot snapshot)
+    {
+        await Task.Delay(RoutingGrace, time).ConfigureAwait(false);
+        ImmutableInterlocked.Update(ref _others, others => others.Remove(snapshot));
+        await RetireAsync(snapshot).ConfigureAwait(false);
     }
 
     private async Task RetireAsync(PipelineSnapshot snapshot)
@@ -56,7 +99,7 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
         var warnAfter = options.CurrentValue.DrainWarningAfter;
         try
         {
-            await snapshot.Drained.WaitAsync(warnAfter).ConfigureAwait(false);
+            await snapshot.Drained.WaitAsync(warnAfter, time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

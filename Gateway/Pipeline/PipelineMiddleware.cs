@@ -37,7 +37,11 @@ internal sealed partial class PipelineMiddleware
     {
         var proxy = context.GetReverseProxyFeature();
         var snapshot = _holder.Current ?? throw new InvalidOperationException("The pipeline has not been loaded.");
-        var chain = snapshot.ChainFor(proxy.Route.Config.RouteId);
+        if (snapshot.ChainFor(proxy.Route.Config) is not { } chain)
+        {
+            // YARP matched the request by routes another snapshot was validated with (a reload is under way).
+            return RunOnItsRoutesSnapshotAsync(context, proxy);
+        }
         if (chain.IsEmpty)
         {
             // No stage on this route: nothing to hold a reference for, nothing allocated.
@@ -48,11 +52,28 @@ internal sealed partial class PipelineMiddleware
         }
         if (!snapshot.TryAcquire())
         {
-            // A reload retired it meanwhile: the request runs on the new snapshot's chain.
-            snapshot = _holder.Acquire();
-            chain = snapshot.ChainFor(proxy.Route.Config.RouteId);
+            // A reload retired it meanwhile.
+            return RunOnItsRoutesSnapshotAsync(context, proxy);
         }
-        return chain.IsFilterOnly ? RunFiltersAsync(context, proxy, snapshot, chain) : RunAsync(context, proxy, snapshot, chain);
+        return Run(context, proxy, snapshot, chain);
+    }
+
+    private Task Run(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain) =>
+        chain.IsFilterOnly ? RunFiltersAsync(context, proxy, snapshot, chain) : RunAsync(context, proxy, snapshot, chain);
+
+    // The snapshot validated with the routes YARP used. None is left only for a request that took longer than the
+    // routing grace between YARP's routing and this middleware: running another configuration's stages on it could
+    // skip the auth its route had, so it is refused.
+    private Task RunOnItsRoutesSnapshotAsync(HttpContext context, IReverseProxyFeature proxy)
+    {
+        if (_holder.AcquireFor(proxy.Route.Config, out var chain) is { } snapshot)
+        {
+            return Run(context, proxy, snapshot, chain);
+        }
+        Log.RouteOutOfDate(_logger, proxy.Route.Config.RouteId);
+        context.Response.Headers.RetryAfter = "1";
+        return _problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+            "The gateway's configuration changed while this request was being routed; retry it.").AsTask();
     }
 
     private async Task ForwardAsync(Task forwarding, HttpContext context)
@@ -212,6 +233,9 @@ internal sealed partial class PipelineMiddleware
 
     private static partial class Log
     {
+        [LoggerMessage(EventIds.RouteOutOfDate, LogLevel.Warning, "A request routed by route {Route} of a configuration no longer serving was refused with 503.")]
+        public static partial void RouteOutOfDate(ILogger logger, string route);
+
         [LoggerMessage(EventIds.StageFailed, LogLevel.Error, "{Stage} failed on route {Route} (trace {TraceId}); the request gets a 500.")]
         public static partial void StageFailed(ILogger logger, string stage, string route, string traceId, Exception exception);
     }

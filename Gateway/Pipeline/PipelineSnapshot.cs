@@ -1,18 +1,19 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using Gateway.Loading;
+using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// One immutable generation of the pipeline: its entries, live stages, a composed chain per route, and the plugin
-/// assemblies they came from. Requests hold a reference while they run; once retired and released by the last one,
-/// the snapshot disposes its plugins and unloads their assemblies.
+/// One immutable generation of the pipeline: its entries, live stages, the routes it was validated with and a composed
+/// chain for each, and the plugin assemblies they came from. Requests hold a reference while they run; once retired and
+/// released by the last one, the snapshot disposes its plugins and unloads their assemblies.
 /// </summary>
 internal sealed class PipelineSnapshot
 {
-    private readonly FrozenDictionary<string, StageChain> _routeChains;
-    private readonly StageChain _everyRouteChain;
+    // Each route's configuration as YARP serves it and the stages that run on it.
+    private readonly FrozenDictionary<string, (RouteConfig Route, StageChain Chain)> _routes;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Starts at one: the holder's reference, dropped when the snapshot is retired.
@@ -23,7 +24,8 @@ internal sealed class PipelineSnapshot
         DateTimeOffset loadedAt,
         ImmutableArray<PipelineEntry> entries,
         ImmutableArray<PipelineStage> stages,
-        ImmutableArray<LoadedPluginAssembly> assemblies)
+        ImmutableArray<LoadedPluginAssembly> assemblies,
+        IReadOnlyList<RouteConfig> routes)
     {
         Generation = generation;
         LoadedAt = loadedAt;
@@ -31,14 +33,21 @@ internal sealed class PipelineSnapshot
         Stages = stages;
         Assemblies = assemblies;
 
-        _everyRouteChain = new StageChain(stages.Where(stage => stage.Entry.AllRoutes).ToImmutableArray());
-        _routeChains = stages
-            .SelectMany(stage => stage.Entry.Routes)
-            .Distinct(StringComparer.OrdinalIgnoreCase)
-            .ToFrozenDictionary(
-                route => route,
-                route => new StageChain(stages.Where(stage => stage.AppliesTo(route)).ToImmutableArray()),
-                StringComparer.OrdinalIgnoreCase);
+        // Routes whose entries select the same stages share one chain.
+        var chains = new Dictionary<string, StageChain>(StringComparer.Ordinal);
+        _routes = routes.ToFrozenDictionary(
+            route => route.RouteId,
+            route =>
+            {
+                var applied = stages.Where(stage => stage.AppliesTo(route.RouteId)).ToImmutableArray();
+                var key = string.Join(",", applied.Select(stage => stage.Entry.Index));
+                if (!chains.TryGetValue(key, out var chain))
+                {
+                    chains.Add(key, chain = new StageChain(applied));
+                }
+                return (route, chain);
+            },
+            StringComparer.OrdinalIgnoreCase);
     }
 
     public int Generation { get; }
@@ -56,8 +65,14 @@ internal sealed class PipelineSnapshot
     /// <summary>Completes when the snapshot is retired and its last request has finished.</summary>
     public Task Drained => _drained.Task;
 
-    public StageChain ChainFor(string routeId) =>
-        _routeChains.TryGetValue(routeId, out var chain) ? chain : _everyRouteChain;
+    /// <summary>The stages for a request YARP routed with <paramref name="route"/>.</summary>
+    /// <returns>Null when this snapshot was not validated with that route: YARP routed the request by another
+    /// generation's configuration, whose snapshot must run it.</returns>
+    public StageChain? ChainFor(RouteConfig route) =>
+        _routes.TryGetValue(route.RouteId, out var served) && ReferenceEquals(served.Route, route) ? served.Chain : null;
+
+    /// <summary>This snapshot's configuration of a route, if it has one.</summary>
+    public RouteConfig? Route(string routeId) => _routes.TryGetValue(routeId, out var served) ? served.Route : null;
 
     /// <summary>Takes a reference for a request; fails once the snapshot has drained.</summary>
     public bool TryAcquire()

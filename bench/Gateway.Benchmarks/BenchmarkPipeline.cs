@@ -34,13 +34,18 @@ internal static class BenchmarkPipeline
 {
     public static JsonElement EmptyConfig { get; } = JsonDocument.Parse("{}").RootElement;
 
+    /// <summary>The one route: the snapshot is validated with this configuration and YARP matches requests with it.</summary>
+    public static RouteConfig Route { get; } = new() { RouteId = "all", ClusterId = "backend" };
+
     /// <param name="upstream">How the stand-in for YARP's forwarding completes; see <see cref="UpstreamKind"/>.</param>
     /// <param name="gate">With <see cref="UpstreamKind.Deferred"/>: what the benchmark sets to let the upstream answer.</param>
     public static PipelineMiddleware CreateMiddleware(ImmutableArray<PipelineEntry> entries, ImmutableArray<PipelineStage> stages, UpstreamKind upstream, RequestSignal? gate = null)
     {
         var services = new ServiceCollection().AddLogging().AddOptions().AddProblemDetails().BuildServiceProvider();
-        var holder = new PipelineHolder(services.GetRequiredService<IOptionsMonitor<GatewayOptions>>(), NullLogger<PipelineHolder>.Instance);
-        holder.Swap(new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, []));
+        var holder = new PipelineHolder(services.GetRequiredService<IOptionsMonitor<GatewayOptions>>(), TimeProvider.System, NullLogger<PipelineHolder>.Instance);
+        var snapshot = new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, [], [Route]);
+        holder.Stage(snapshot);
+        holder.Promote(snapshot);
         return new PipelineMiddleware(
             upstream switch
             {
@@ -84,7 +89,7 @@ internal static class BenchmarkPipeline
         context.Request.Headers.Accept = "application/json";
         context.Features.Set<IReverseProxyFeature>(new ReverseProxyFeature
         {
-            Route = new RouteModel(new RouteConfig { RouteId = "all", ClusterId = "backend" }, cluster, HttpTransformer.Empty),
+            Route = new RouteModel(Route, cluster, HttpTransformer.Empty),
             Cluster = new ClusterModel(new ClusterConfig { ClusterId = "backend" }, new HttpMessageInvoker(new SocketsHttpHandler())),
             AllDestinations = destination,
             AvailableDestinations = destination,

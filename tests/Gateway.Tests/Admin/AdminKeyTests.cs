@@ -7,7 +7,7 @@ public sealed class AdminKeyTests
     [Fact]
     public async Task Start_WithoutConfiguredKey_GeneratesOneLogsItOnceAndAcceptsIt()
     {
-        await using var gateway = await TestGateway.Create().Arg("--Gateway:Admin:ApiKey=").StartAsync();
+        await using var gateway = await TestGateway.Create().Route("api", "/api/{**rest}", "backend").Arg("--Gateway:Admin:ApiKey=").StartAsync();
 
         var logged = Assert.Single(gateway.Logs.Lines, line => line.EventId == EventIds.AdminKeyGenerated);
         var key = logged.Message.Split(' ')[^1];

@@ -7,16 +7,19 @@ public sealed class PipelineFileReaderTests
 {
     private static readonly Dictionary<string, string> Environment = new() { ["DEMO_KEY"] = "k-123", ["REGION"] = "eu" };
 
-    private static System.Collections.Immutable.ImmutableArray<PipelineEntry> Read(string json) =>
-        PipelineFileReader.Read(Encoding.UTF8.GetBytes(json), "plugins.json", name => Environment.GetValueOrDefault(name));
+    private static (System.Collections.Immutable.ImmutableArray<PipelineEntry> Entries, List<PipelineError> Errors) Read(string json)
+    {
+        var errors = new List<PipelineError>();
+        var entries = PipelineFileReader.Read(Encoding.UTF8.GetBytes(json), "plugins.json", name => Environment.GetValueOrDefault(name), errors);
+        return (entries, errors);
+    }
 
-    private static PipelineError SingleError(string json) =>
-        Assert.Single(Assert.Throws<PipelineDefinitionException>(() => Read(json)).Errors);
+    private static PipelineError SingleError(string json) => Assert.Single(Read(json).Errors);
 
     [Fact]
     public void Read_ValidFile_KeepsOrderRoutesEnabledAndConfig()
     {
-        var entries = Read("""
+        var (entries, errors) = Read("""
             {
               // comments and trailing commas are allowed
               "pipeline": [
@@ -26,6 +29,7 @@ public sealed class PipelineFileReaderTests
             }
             """);
 
+        Assert.Empty(errors);
         Assert.Equal(2, entries.Length);
         Assert.Equal((0, StageKind.Plugin, "Auth"), (entries[0].Index, entries[0].Kind, entries[0].Name));
         Assert.Equal(["api", "admin"], entries[0].Routes.ToArray());
@@ -60,10 +64,11 @@ public sealed class PipelineFileReaderTests
     [Fact]
     public void Read_SeveralProblems_ReportsAllOfThemWithTheirEntries()
     {
-        var errors = Assert.Throws<PipelineDefinitionException>(() => Read("""
-            { "pipeline": [ { "plugin": "A", "enabled": 1 }, { "plugin": "B", "routes": "api" } ] }
-            """)).Errors;
+        var (entries, errors) = Read("""
+            { "pipeline": [ { "plugin": "A", "enabled": 1 }, { "plugin": "B", "routes": "api" }, { "plugin": "C" } ] }
+            """);
 
         Assert.Equal(["pipeline[0] (plugin \"A\")", "pipeline[1] (plugin \"B\")"], errors.Select(e => e.Entry));
+        Assert.Equal([true, true, false], entries.Select(entry => entry.HasOwnErrors));
     }
 }
