@@ -3,4 +3,4 @@ builder.AddGateway();
 
 var app = builder.Build();
 app.UseGateway();
-app.Run();
+return await app.RunGatewayAsync();

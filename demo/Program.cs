@@ -55,8 +55,9 @@ app.Lifetime.ApplicationStarted.Register(() =>
         Ctrl+C stops it.
         """);
 });
-await app.RunAsync();
+var exitCode = await app.RunGatewayAsync();
 foreach (var origin in origins)
 {
     await origin.DisposeAsync();
 }
+return exitCode;

@@ -1,3 +1,4 @@
+using Gateway;
 using Gateway.Hosting;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Configuration.Memory;
@@ -5,7 +6,7 @@ using Microsoft.Extensions.Configuration.Memory;
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Wires the gateway into a web application.</summary>
-public static class GatewayHostingExtensions
+public static partial class GatewayHostingExtensions
 {
     private static readonly Dictionary<string, string?> Defaults = new()
     {
@@ -15,6 +16,8 @@ public static class GatewayHostingExtensions
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Gateway"] = "Information",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+        // The host logs a failed start as an error with its stack trace; RunGatewayAsync reports it as one line instead.
+        ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "Critical",
     };
 
     /// <summary>
@@ -52,6 +55,31 @@ public static class GatewayHostingExtensions
     }
 
     /// <summary>
+    /// Runs the gateway until it is shut down. A start that fails (a pipeline, a plugin or a listener that cannot be
+    /// used) is one error line naming the culprit, with the stack trace only at <c>Debug</c>, and exit code 1.
+    /// </summary>
+    /// <returns>The process exit code.</returns>
+    public static async Task<int> RunGatewayAsync(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        try
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Hosting");
+            StartLog.CannotStart(logger, ex.Message);
+            StartLog.CannotStartDetails(logger, ex);
+            await app.DisposeAsync().ConfigureAwait(false);
+            return 1;
+        }
+        await app.WaitForShutdownAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>
     /// Runs the gateway's pipeline for the matched route. Place it first in a custom <c>MapReverseProxy</c> pipeline,
     /// before session affinity and load balancing, so stages can narrow the destinations they choose from.
     /// </summary>
@@ -60,5 +88,14 @@ public static class GatewayHostingExtensions
         ArgumentNullException.ThrowIfNull(proxy);
         proxy.UseMiddleware<PipelineMiddleware>();
         return proxy;
+    }
+
+    private static partial class StartLog
+    {
+        [LoggerMessage(EventIds.GatewayCannotStart, LogLevel.Critical, "The gateway cannot start: {Reason}")]
+        public static partial void CannotStart(ILogger logger, string reason);
+
+        [LoggerMessage(EventIds.GatewayCannotStartDetails, LogLevel.Debug, "Why the gateway could not start, in detail.")]
+        public static partial void CannotStartDetails(ILogger logger, Exception exception);
     }
 }

@@ -21,7 +21,7 @@ internal sealed partial class GatewayStartup(
         var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            throw new InvalidOperationException("The gateway cannot start: " + string.Join("; ", result.Errors));
+            throw new GatewayStartException(string.Join("; ", result.Errors));
         }
     }
 

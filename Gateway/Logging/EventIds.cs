@@ -5,6 +5,8 @@ internal static class EventIds
 {
     // Hosting 0xx
     public const int GatewayListening = 1;
+    public const int GatewayCannotStart = 2;
+    public const int GatewayCannotStartDetails = 3;
 
     // Pipeline 1xx
     public const int PipelineLoaded = 100;
