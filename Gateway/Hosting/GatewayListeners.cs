@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Gateway.Hosting;
 
 /// <summary>
-/// The Kestrel endpoints named <c>Proxy</c> and <c>Admin</c>, captured as Kestrel binds them, so a request can be told
-/// apart by the listener it arrived on (its local port) rather than by anything the client sends.
+/// The Kestrel endpoints named <c>Proxy</c> and <c>Admin</c>. The admin listener marks each connection it accepts, so
+/// a request is told apart by the listener it arrived on, never by an address or port a client can also reach the
+/// proxy by.
 /// </summary>
 internal sealed class GatewayListeners
 {
@@ -26,30 +27,74 @@ internal sealed class GatewayListeners
     /// <summary>Where the admin API listens, as a URL.</summary>
     public string AdminUrl => Url(_admin);
 
-    public bool IsAdminRequest(HttpContext context)
-    {
-        var adminPort = AdminPort;
-        return adminPort != 0 && context.Connection.LocalPort == adminPort;
-    }
+    /// <summary>Whether the request came through a connection the admin listener accepted.</summary>
+    public static bool IsAdminRequest(HttpContext context) => context.Features.Get<AdminConnection>() is not null;
 
     private static string Url(ListenOptions? listener) => listener?.IPEndPoint is { } endpoint ? $"http://{endpoint}" : listener?.ToString() ?? "(none)";
 
     internal void Capture(KestrelServerOptions kestrel, IConfiguration kestrelSection) =>
         kestrel.Configure(kestrelSection, reloadOnChange: false)
             .Endpoint(ProxyEndpointName, endpoint => _proxy = endpoint.ListenOptions)
-            .Endpoint(AdminEndpointName, endpoint => _admin = endpoint.ListenOptions);
+            .Endpoint(AdminEndpointName, endpoint =>
+            {
+                _admin = endpoint.ListenOptions;
+                // Connection features are what every request on the connection can see, HTTP/1.1 and HTTP/2 alike.
+                _admin.Use(next => connection =>
+                {
+                    connection.Features.Set(AdminConnection.Instance);
+                    return next(connection);
+                });
+            });
 
-    /// <summary>Fails the start when a listener is missing or both share a port.</summary>
+    /// <summary>
+    /// Refuses, before anything listens, two endpoints that could accept the same connection: one port, and an address
+    /// in common (the same one, or one of them every address of the host).
+    /// </summary>
+    /// <exception cref="GatewayStartException">They could.</exception>
+    public static void CheckApart(IConfiguration kestrelSection)
+    {
+        var proxy = kestrelSection[$"Endpoints:{ProxyEndpointName}:Url"];
+        var admin = kestrelSection[$"Endpoints:{AdminEndpointName}:Url"];
+        if (proxy is null || admin is null || !Uri.TryCreate(Wildcards(proxy), UriKind.Absolute, out var proxyUri) || !Uri.TryCreate(Wildcards(admin), UriKind.Absolute, out var adminUri))
+        {
+            return;
+        }
+        if (proxyUri.Port != 0 && proxyUri.Port == adminUri.Port && Overlap(proxyUri.Host, adminUri.Host))
+        {
+            throw new GatewayStartException(
+                $"Kestrel:Endpoints:{ProxyEndpointName}:Url ({proxy}) and Kestrel:Endpoints:{AdminEndpointName}:Url ({admin}) could accept the same "
+                + "connections: give the admin API a port of its own, or two distinct addresses.");
+        }
+    }
+
+    /// <summary>Fails the start when a listener is missing.</summary>
     public void Validate()
     {
         if (_proxy is null || _admin is null)
         {
-            throw new InvalidOperationException(
+            throw new GatewayStartException(
                 $"Kestrel:Endpoints must define both '{ProxyEndpointName}' and '{AdminEndpointName}' (for example Kestrel:Endpoints:Admin:Url=http://127.0.0.1:8081).");
         }
-        if (_admin.IPEndPoint is null)
-        {
-            throw new InvalidOperationException("The Admin endpoint must listen on an IP address and port.");
-        }
+    }
+
+    // Kestrel's "*" and "+" hosts mean every address; Uri cannot parse them.
+    private static string Wildcards(string url) => url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+
+    private static bool Overlap(string first, string second)
+    {
+        var (a, b) = (Normalize(first), Normalize(second));
+        return a == b || a is "any" || b is "any" || (a is "localhost" && b is "127.0.0.1" or "::1") || (b is "localhost" && a is "127.0.0.1" or "::1");
+    }
+
+    private static string Normalize(string host)
+    {
+        var trimmed = host.Trim('[', ']').ToLowerInvariant();
+        return trimmed is "0.0.0.0" or "::" ? "any" : trimmed.StartsWith("::ffff:", StringComparison.Ordinal) ? trimmed["::ffff:".Length..] : trimmed;
+    }
+
+    /// <summary>Set on every connection the admin listener accepts.</summary>
+    private sealed class AdminConnection
+    {
+        public static readonly AdminConnection Instance = new();
     }
 }

@@ -4,20 +4,23 @@ using Gateway.Pipeline;
 namespace Gateway.Hosting;
 
 /// <summary>
-/// Loads the first pipeline before Kestrel starts listening, so no request ever meets an unloaded gateway. A pipeline
-/// that cannot load fails the start: serving without the configured auth would be worse than not serving.
-/// Once Kestrel is up, the two listeners are checked; once it has stopped, the plugins are disposed.
+/// Before Kestrel starts listening, checks that its two listeners cannot take each other's connections and loads the
+/// first pipeline, so no request ever meets an unloaded gateway. A pipeline that cannot load fails the start: serving
+/// without the configured auth would be worse than not serving. Once Kestrel is up, the two listeners are logged;
+/// once it has stopped, the plugins are disposed.
 /// </summary>
 internal sealed partial class GatewayStartup(
     PipelineReloader reloader,
     PipelineHolder holder,
     GatewayListeners listeners,
     AdminKey adminKey,
+    IConfiguration configuration,
     ILogger<GatewayStartup> logger) : IHostedLifecycleService
 {
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         GC.KeepAlive(adminKey); // created now, so a generated key is logged at start rather than on the first admin call
+        GatewayListeners.CheckApart(configuration.GetSection("Kestrel"));
         var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {

@@ -13,7 +13,7 @@ namespace Gateway.Hosting;
 /// machine when endpoints change, and a request costs one jump-table lookup, not the per-request candidate pass of
 /// an endpoint-selector policy.
 /// </remarks>
-internal sealed class ListenerMatcherPolicy(GatewayListeners listeners) : MatcherPolicy, INodeBuilderPolicy
+internal sealed class ListenerMatcherPolicy : MatcherPolicy, INodeBuilderPolicy
 {
     public override int Order => 0;
 
@@ -56,11 +56,11 @@ internal sealed class ListenerMatcherPolicy(GatewayListeners listeners) : Matche
                 proxy = edge.Destination;
             }
         }
-        return new ListenerJumpTable(listeners, admin, proxy);
+        return new ListenerJumpTable(admin, proxy);
     }
 
-    private sealed class ListenerJumpTable(GatewayListeners listeners, int admin, int proxy) : PolicyJumpTable
+    private sealed class ListenerJumpTable(int admin, int proxy) : PolicyJumpTable
     {
-        public override int GetDestination(HttpContext httpContext) => listeners.IsAdminRequest(httpContext) ? admin : proxy;
+        public override int GetDestination(HttpContext httpContext) => GatewayListeners.IsAdminRequest(httpContext) ? admin : proxy;
     }
 }

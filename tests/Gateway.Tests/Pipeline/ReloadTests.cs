@@ -262,7 +262,7 @@ public sealed class ReloadTests : IAsyncLifetime
     {
         var start = Gateway().Pipeline("""{ "pipeline": [ { "plugin": "Absent" } ] }""").StartAsync();
 
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => start);
+        var failure = await Assert.ThrowsAsync<Gateway.Hosting.GatewayStartException>(() => start);
 
         Assert.Contains("pipeline[0] (plugin \"Absent\")", failure.Message);
     }
