@@ -15,6 +15,12 @@ public sealed record GatewayOptions
     /// <summary>The folder of JavaScript hooks.</summary>
     public string ScriptsPath { get; init; } = "scripts";
 
+    /// <summary>
+    /// How long an upstream may stay silent (no response headers, no body bytes) before the request gets 504, for the
+    /// clusters that do not set <c>HttpRequest:ActivityTimeout</c> themselves.
+    /// </summary>
+    public TimeSpan UpstreamActivityTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long a retired pipeline may wait for in-flight requests before a warning is logged.</summary>
     public TimeSpan DrainWarningAfter { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -17,7 +17,12 @@ public static class AdminEndpoints
         var root = endpoints.MapGroup(string.Empty).WithMetadata(AdminEndpointMetadata.Instance);
         root.MapGet("/healthz", Health);
 
-        var admin = root.MapGroup("/admin").AddEndpointFilter<AdminKeyFilter>();
+        // One filter for every call (AddEndpointFilter<T> would make one per request), so its log throttle sees them all.
+        var admin = root.MapGroup("/admin").AddEndpointFilterFactory((factory, next) =>
+        {
+            var filter = factory.ApplicationServices.GetRequiredService<AdminKeyFilter>();
+            return context => filter.InvokeAsync(context, next);
+        });
         admin.MapPost("/reload", ReloadAsync);
         admin.MapGet("/pipeline", Pipeline);
         admin.MapPost("/cache/purge", PurgeCacheAsync);

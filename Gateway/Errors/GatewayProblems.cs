@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Errors;
@@ -12,7 +14,7 @@ internal sealed class GatewayProblems(IProblemDetailsService problems)
     public ValueTask WriteAsync(HttpContext context, int status, string title, string? detail = null)
     {
         context.Response.StatusCode = status;
-        if (context.RequestAborted.IsCancellationRequested)
+        if (context.RequestAborted.IsCancellationRequested && !TimedOut(context))
         {
             // The client has gone (it canceled, or its connection closed): the status is for the log, a body for nobody.
             return default;
@@ -36,13 +38,26 @@ internal sealed class GatewayProblems(IProblemDetailsService problems)
         {
             return default;
         }
-        var title = error.Error switch
+        if (TimedOut(context))
         {
-            ForwarderError.NoAvailableDestinations => "No upstream destination is available.",
-            ForwarderError.RequestTimedOut or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled => "The upstream did not answer in time.",
-            ForwarderError.RequestCanceled => "The request was canceled.",
-            _ => "The upstream could not be reached.",
+            // The route's timeout canceled the request; YARP reports a cancellation, the client is owed a 504.
+            return WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer within the route's timeout.");
+        }
+        var status = context.Response.StatusCode;
+        var title = (error.Error, status) switch
+        {
+            (ForwarderError.NoAvailableDestinations, _) => "No upstream destination is available.",
+            (ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled, _) => "The request was canceled.",
+            (ForwarderError.RequestBodyClient, StatusCodes.Status413PayloadTooLarge) => "The request body is too large.",
+            (ForwarderError.RequestBodyClient, StatusCodes.Status408RequestTimeout) => "The request body did not arrive in time.",
+            (ForwarderError.RequestBodyClient, _) => "The request body could not be read.",
+            (_, StatusCodes.Status504GatewayTimeout) => "The upstream did not answer in time.",
+            (_, StatusCodes.Status502BadGateway) => "The upstream could not be reached.",
+            _ => ReasonPhrases.GetReasonPhrase(status),
         };
-        return WriteAsync(context, context.Response.StatusCode, title);
+        return WriteAsync(context, status, title);
     }
+
+    private static bool TimedOut(HttpContext context) =>
+        context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true };
 }

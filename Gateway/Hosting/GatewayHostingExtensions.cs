@@ -43,6 +43,8 @@ public static partial class GatewayHostingExtensions
         ArgumentNullException.ThrowIfNull(app);
 
         app.UseExceptionHandler();
+        // A route's Timeout or TimeoutPolicy (YARP maps them to request timeouts) needs this after routing.
+        app.UseRequestTimeouts();
         app.MapGatewayAdmin();
         app.MapReverseProxy(proxy =>
         {

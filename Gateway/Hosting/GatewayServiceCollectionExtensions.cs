@@ -30,6 +30,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.SectionName));
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+        // Named policies a route's TimeoutPolicy may refer to: Gateway:TimeoutPolicies:<name>:Timeout.
+        services.AddRequestTimeouts(options => configuration.GetSection(GatewayOptions.SectionName).GetSection("TimeoutPolicies").Bind(options.Policies));
         services.AddGatewayCache(configuration);
         services.AddHttpClient();
 

@@ -121,7 +121,7 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
         try
         {
             var script = scripts.Compile(entry.Name);
-            var plugin = ScriptPlugin.Load(script, entry.Config, options, loggerFactory.CreateLogger("Gateway.Scripts"));
+            var plugin = ScriptPlugin.Load(script, entry.Config, options, loggerFactory.CreateLogger("Gateway.Scripts"), time);
             return new PipelineStage(entry, plugin, script.Hash);
         }
         catch (ScriptLoadException ex)

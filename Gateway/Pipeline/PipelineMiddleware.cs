@@ -19,7 +19,10 @@ internal sealed partial class PipelineMiddleware
     private readonly IProxyStateLookup _clusters;
     private readonly ILogger<PipelineMiddleware> _logger;
 
-    public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, GatewayProblems problems, IProxyStateLookup clusters, ILogger<PipelineMiddleware> logger)
+    // A stage that fails every request (a script that throws on some input) must not turn traffic into log volume.
+    private readonly LogThrottle _failures;
+
+    public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, GatewayProblems problems, IProxyStateLookup clusters, TimeProvider time, ILogger<PipelineMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(clusters);
         ArgumentNullException.ThrowIfNull(next);
@@ -31,6 +34,7 @@ internal sealed partial class PipelineMiddleware
         _problems = problems;
         _clusters = clusters;
         _logger = logger;
+        _failures = new LogThrottle(time, linesPerWindow: 10, TimeSpan.FromMinutes(1));
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -186,7 +190,18 @@ internal sealed partial class PipelineMiddleware
     private void ReportFault(HttpContext context, ProxyRequestContext request)
     {
         var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
-        Log.StageFailed(_logger, request.Fault!.Stage?.Entry.DisplayName ?? "the pipeline", request.RouteId, traceId, request.Fault.Exception);
+        var stage = request.Fault!.Stage?.Entry.DisplayName ?? "the pipeline";
+        if (_failures.ShouldLog(stage, out var leftOut))
+        {
+            if (leftOut == 0)
+            {
+                Log.StageFailed(_logger, stage, request.RouteId, traceId, request.Fault.Exception);
+            }
+            else
+            {
+                Log.StageFailedAgain(_logger, stage, request.RouteId, traceId, leftOut, request.Fault.Exception);
+            }
+        }
         if (!context.Response.HasStarted)
         {
             // Whatever the upstream or the stages put in the response so far is not what the client gets.
@@ -238,5 +253,8 @@ internal sealed partial class PipelineMiddleware
 
         [LoggerMessage(EventIds.StageFailed, LogLevel.Error, "{Stage} failed on route {Route} (trace {TraceId}); the request gets a 500.")]
         public static partial void StageFailed(ILogger logger, string stage, string route, string traceId, Exception exception);
+
+        [LoggerMessage(EventIds.StageFailed, LogLevel.Error, "{Stage} failed on route {Route} (trace {TraceId}); the request gets a 500. {LeftOut} more of its failures were not logged since its last line (at most ten are a minute).")]
+        public static partial void StageFailedAgain(ILogger logger, string stage, string route, string traceId, long leftOut, Exception exception);
     }
 }

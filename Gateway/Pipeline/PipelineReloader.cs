@@ -36,7 +36,7 @@ internal sealed partial class PipelineReloader(
             var gateway = Bind<GatewayOptions>(read, GatewayOptions.SectionName, errors);
             var scripts = Bind<ScriptOptions>(read, ScriptOptions.SectionName, errors);
             var proxyErrors = new List<ProxyConfigError>();
-            var proxy = await proxyConfigReader.ReadAsync(read, proxyErrors).ConfigureAwait(false);
+            var proxy = await proxyConfigReader.ReadAsync(read, gateway.UpstreamActivityTimeout, proxyErrors).ConfigureAwait(false);
             errors.AddRange(proxyErrors.Select(error => new PipelineError(error.Source, error.Path, error.Message)));
 
             var pipelineFile = GatewayOptions.Resolve(gateway.PipelineFile);

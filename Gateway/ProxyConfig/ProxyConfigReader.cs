@@ -11,8 +11,11 @@ internal sealed class ProxyConfigReader(IConfigValidator validator)
 {
     public const string SectionName = "ReverseProxy";
 
-    /// <returns>The routes and clusters, or null when they cannot serve; what is wrong is added to <paramref name="errors"/>.</returns>
-    public async Task<ProxyRoutes?> ReadAsync(IConfiguration configuration, List<ProxyConfigError> errors)
+    /// <param name="configuration">The reload's configuration.</param>
+    /// <param name="activityTimeout">How long an upstream may stay silent, for clusters that do not say.</param>
+    /// <param name="errors">What is wrong is added here.</param>
+    /// <returns>The routes and clusters, or null when they cannot serve.</returns>
+    public async Task<ProxyRoutes?> ReadAsync(IConfiguration configuration, TimeSpan activityTimeout, List<ProxyConfigError> errors)
     {
         IProxyConfig parsed;
         try
@@ -47,7 +50,16 @@ internal sealed class ProxyConfigReader(IConfigValidator validator)
             errors.Add(new ProxyConfigError(SectionName, $"{SectionName}:Routes",
                 "no route is defined, so every request would get 404: is the configuration file missing or being replaced?"));
         }
-        return errors.Count == count ? new ProxyRoutes(parsed.Routes, parsed.Clusters) : null;
+        if (errors.Count > count)
+        {
+            return null;
+        }
+        var clusters = parsed.Clusters
+            .Select(cluster => cluster.HttpRequest?.ActivityTimeout is null
+                ? cluster with { HttpRequest = (cluster.HttpRequest ?? new()) with { ActivityTimeout = activityTimeout } }
+                : cluster)
+            .ToArray();
+        return new ProxyRoutes(parsed.Routes, clusters);
     }
 
     private static string Describe(Exception exception)

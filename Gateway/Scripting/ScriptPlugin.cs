@@ -16,11 +16,12 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
     private readonly ObjectPool<ScriptEngine> _engines;
     private readonly EnginePolicy _policy;
     private readonly ILogger _logger;
+    private readonly LogThrottle _breachLines;
     private readonly bool _hasOnRequest;
     private readonly bool _hasOnResponse;
     private long _breaches;
 
-    private ScriptPlugin(CompiledScript script, ObjectPool<ScriptEngine> engines, EnginePolicy policy, bool hasOnRequest, bool hasOnResponse, ILogger logger)
+    private ScriptPlugin(CompiledScript script, ObjectPool<ScriptEngine> engines, EnginePolicy policy, bool hasOnRequest, bool hasOnResponse, ILogger logger, TimeProvider time)
     {
         Script = script;
         _engines = engines;
@@ -28,6 +29,7 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
         _hasOnRequest = hasOnRequest;
         _hasOnResponse = hasOnResponse;
         _logger = logger;
+        _breachLines = new LogThrottle(time, linesPerWindow: 10, TimeSpan.FromMinutes(1));
     }
 
     public CompiledScript Script { get; }
@@ -46,7 +48,7 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
     /// is ready before its pipeline serves.
     /// </summary>
     /// <exception cref="ScriptLoadException">The top level failed, a hook failed on the warm-up request, or the script defines no hook.</exception>
-    public static ScriptPlugin Load(CompiledScript script, JsonElement config, ScriptOptions options, ILogger logger)
+    public static ScriptPlugin Load(CompiledScript script, JsonElement config, ScriptOptions options, ILogger logger, TimeProvider time)
     {
         // The warm-up engine has a generous time bound: it takes the cold-process cost of the first calls.
         var warmUpTimeout = options.Timeout > TimeSpan.FromSeconds(5) ? options.Timeout : TimeSpan.FromSeconds(5);
@@ -79,7 +81,7 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
             throw;
         }
         ready.ForEach(engines.Return);
-        return new ScriptPlugin(script, engines, policy, hasOnRequest, hasOnResponse, logger);
+        return new ScriptPlugin(script, engines, policy, hasOnRequest, hasOnResponse, logger, time);
     }
 
     // Runs each hook once on a synthetic request. A hook that throws or breaks a bound there would fail real requests
@@ -186,7 +188,17 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
     private void OnBreach(ScriptFailedException ex)
     {
         Interlocked.Increment(ref _breaches);
-        Log.BoundBreached(_logger, Script.Name, ex.Message);
+        if (_breachLines.ShouldLog(Script.Name, out var leftOut))
+        {
+            if (leftOut == 0)
+            {
+                Log.BoundBreached(_logger, Script.Name, ex.Message);
+            }
+            else
+            {
+                Log.BoundBreachedAgain(_logger, Script.Name, leftOut, ex.Message);
+            }
+        }
     }
 
     private static void Answer(PluginContext context, ScriptReply reply)
@@ -231,5 +243,8 @@ internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
     {
         [LoggerMessage(EventIds.ScriptBoundBreached, LogLevel.Warning, "{Script}: a call breached a sandbox bound and its engine was discarded: {Message}")]
         public static partial void BoundBreached(ILogger logger, string script, string message);
+
+        [LoggerMessage(EventIds.ScriptBoundBreached, LogLevel.Warning, "{Script}: a call breached a sandbox bound and its engine was discarded, and {LeftOut} more since the last such line (at most ten are logged a minute): {Message}")]
+        public static partial void BoundBreachedAgain(ILogger logger, string script, long leftOut, string message);
     }
 }

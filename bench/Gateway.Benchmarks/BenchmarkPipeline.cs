@@ -55,6 +55,7 @@ internal static class BenchmarkPipeline
             holder,
             new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()),
             new NoClusters(),
+            TimeProvider.System,
             NullLogger<PipelineMiddleware>.Instance);
     }
 

@@ -60,7 +60,7 @@ public class ScriptStageBenchmarks
             var script = Stage == StageKindUnderTest.TagJs
                 ? CompiledScript.Compile(entry.Name, Path.Combine(BenchmarkPipeline.RepositoryRoot(), "scripts", "tag.js"))
                 : CompileHoisted(entry.Name);
-            var plugin = ScriptPlugin.Load(script, config, new ScriptOptions(), NullLogger.Instance);
+            var plugin = ScriptPlugin.Load(script, config, new ScriptOptions(), NullLogger.Instance, TimeProvider.System);
             entries = [entry];
             stages = [new PipelineStage(entry, plugin, script.Hash)];
         }

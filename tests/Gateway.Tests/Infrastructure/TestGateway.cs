@@ -48,7 +48,7 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public static TestGatewayBuilder Create() => new();
 
-    internal static async Task<TestGateway> StartAsync(string directory, IEnumerable<string> extraArgs)
+    internal static async Task<TestGateway> StartAsync(string directory, IEnumerable<string> extraArgs, TimeProvider? time)
     {
         var logs = new RecordingLoggerProvider();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -65,6 +65,10 @@ internal sealed class TestGateway : IAsyncDisposable
         });
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
         builder.AddGateway();
         var app = builder.Build();
         app.UseGateway();

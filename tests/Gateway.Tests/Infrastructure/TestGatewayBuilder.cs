@@ -11,10 +11,21 @@ internal sealed class TestGatewayBuilder
     private readonly List<(string Name, string Source)> _scripts = [];
     private readonly List<string> _args = [];
     private string _pipeline = """{ "pipeline": [] }""";
+    private TimeProvider? _time;
 
-    public TestGatewayBuilder Route(string id, string path, string clusterId)
+    /// <param name="configure">Sets more of the route's YARP configuration (Timeout, TimeoutPolicy...).</param>
+    public TestGatewayBuilder Route(string id, string path, string clusterId, Action<JsonObject>? configure = null)
     {
-        _routes[id] = new JsonObject { ["ClusterId"] = clusterId, ["Match"] = new JsonObject { ["Path"] = path } };
+        var route = new JsonObject { ["ClusterId"] = clusterId, ["Match"] = new JsonObject { ["Path"] = path } };
+        configure?.Invoke(route);
+        _routes[id] = route;
+        return this;
+    }
+
+    /// <summary>Sets more of a cluster's YARP configuration (HttpRequest, LoadBalancingPolicy...).</summary>
+    public TestGatewayBuilder ConfigureCluster(string id, Action<JsonObject> configure)
+    {
+        configure((JsonObject)_clusters[id]!);
         return this;
     }
 
@@ -86,6 +97,13 @@ internal sealed class TestGatewayBuilder
         return this;
     }
 
+    /// <summary>The clock the gateway reads (a FakeTimeProvider to move time on without waiting).</summary>
+    public TestGatewayBuilder Time(TimeProvider time)
+    {
+        _time = time;
+        return this;
+    }
+
     public TestGatewayBuilder Args(IEnumerable<string> args)
     {
         _args.AddRange(args);
@@ -97,7 +115,7 @@ internal sealed class TestGatewayBuilder
         var directory = WriteFolder();
         try
         {
-            return await TestGateway.StartAsync(directory, [.. FolderArgs(directory), .. _args]);
+            return await TestGateway.StartAsync(directory, [.. FolderArgs(directory), .. _args], _time);
         }
         catch
         {

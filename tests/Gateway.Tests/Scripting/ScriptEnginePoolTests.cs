@@ -50,7 +50,7 @@ public sealed class ScriptEnginePoolTests : IDisposable
             Timeout = TimeSpan.FromSeconds(30),
         };
         logger = new BurstLogger();
-        return ScriptPlugin.Load(CompiledScript.Compile("scripts/hold.js", path), default, options, logger);
+        return ScriptPlugin.Load(CompiledScript.Compile("scripts/hold.js", path), default, options, logger, TimeProvider.System);
     }
 
     // Each call on its own thread, all inside their hook at the same instant.
