@@ -33,7 +33,8 @@ internal sealed record StageView(
     long Errors,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Breaches,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? EnginesCreated,
-    double TimeSpentMs)
+    double TimeSpentMs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError)
 {
     public static StageView From(PipelineEntry entry, PipelineStage? stage)
     {
@@ -50,6 +51,7 @@ internal sealed record StageView(
             stage?.Counters.Errors ?? 0,
             isScript ? stage?.Script?.Breaches ?? 0 : null,
             isScript ? stage?.Script?.EnginesCreated ?? 0 : null,
-            stage?.Counters.TimeSpent.TotalMilliseconds ?? 0);
+            stage?.Counters.TimeSpent.TotalMilliseconds ?? 0,
+            stage?.Counters.LastError);
     }
 }

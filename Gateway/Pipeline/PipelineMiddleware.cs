@@ -190,7 +190,8 @@ internal sealed partial class PipelineMiddleware
     private void ReportFault(HttpContext context, ProxyRequestContext request)
     {
         var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
-        var stage = request.Fault!.Stage?.Entry.DisplayName ?? "the pipeline";
+        request.Fault!.Stage?.Counters.RecordLastError(request.Fault.Exception.Message);
+        var stage = request.Fault.Stage?.Entry.DisplayName ?? "the pipeline";
         if (_failures.ShouldLog(stage, out var leftOut))
         {
             if (leftOut == 0)

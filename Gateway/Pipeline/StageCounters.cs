@@ -13,10 +13,14 @@ internal sealed class StageCounters
     private long _errors;
     private long _timedCalls;
     private long _timedTicks;
+    private string? _lastError;
 
     public long Calls => Interlocked.Read(ref _calls);
 
     public long Errors => Interlocked.Read(ref _errors);
+
+    /// <summary>What the last failure said, for an operator whose log keeps only some of them.</summary>
+    public string? LastError => Volatile.Read(ref _lastError);
 
     /// <summary>Time spent in the stage itself, not in the stages after it or the upstream; extrapolated from the sample.</summary>
     public TimeSpan TimeSpent
@@ -38,6 +42,8 @@ internal sealed class StageCounters
             Interlocked.Increment(ref _errors);
         }
     }
+
+    public void RecordLastError(string message) => Volatile.Write(ref _lastError, message);
 
     /// <summary>An error in a call already counted: a filter's response step.</summary>
     public void RecordError() => Interlocked.Increment(ref _errors);
