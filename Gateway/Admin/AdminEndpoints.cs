@@ -4,6 +4,7 @@ using Gateway.Caching;
 using Gateway.Pipeline;
 using Gateway.Plugins;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Caching.Distributed;
 using Yarp.ReverseProxy;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -15,7 +16,7 @@ public static class AdminEndpoints
     public static IEndpointConventionBuilder MapGatewayAdmin(this IEndpointRouteBuilder endpoints)
     {
         var root = endpoints.MapGroup(string.Empty).WithMetadata(AdminEndpointMetadata.Instance);
-        root.MapGet("/healthz", Health);
+        root.MapGet("/healthz", HealthAsync);
 
         // One filter for every call (AddEndpointFilter<T> would make one per request), so its log throttle sees them all.
         var admin = root.MapGroup("/admin").AddEndpointFilterFactory((factory, next) =>
@@ -29,11 +30,18 @@ public static class AdminEndpoints
         return root;
     }
 
-    // Degraded still answers 200: the gateway serves, without the shared cache.
-    private static Ok<HealthView> Health(PipelineHolder holder, CacheHealth cache) => TypedResults.Ok(new HealthView(
-        cache.LastError is null ? "healthy" : "degraded",
-        holder.Current?.Generation ?? 0,
-        new CacheView(cache.Kind, cache.LastError is null ? "ok" : "failing", cache.LastError)));
+    // Degraded still answers 200: the gateway serves, without the shared cache. Redis is asked afresh on every call.
+    private static async Task<Ok<HealthView>> HealthAsync(PipelineHolder holder, CacheHealth cache, IDistributedCache shared, CancellationToken cancellationToken)
+    {
+        if (shared is ResilientDistributedCache redis)
+        {
+            await redis.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        return TypedResults.Ok(new HealthView(
+            cache.LastError is null ? "healthy" : "degraded",
+            holder.Current?.Generation ?? 0,
+            new CacheView(cache.Kind, cache.LastError is null ? "ok" : "failing", cache.LastError)));
+    }
 
     private static async Task<Results<Ok<PipelineView>, ProblemHttpResult>> ReloadAsync(PipelineReloader reloader, CancellationToken cancellationToken)
     {

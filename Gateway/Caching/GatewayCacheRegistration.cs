@@ -29,8 +29,10 @@ internal static class GatewayCacheRegistration
         {
             var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
             var redis = ConfigurationOptions.Parse(connectionString);
-            // Start even when Redis is down, fail operations at once while it is, and reconnect in the background.
+            // Start even when Redis is down, fail operations at once while it is (no backlog of commands waiting for
+            // the connection, each request waiting out its timeout), and reconnect in the background.
             redis.AbortOnConnectFail = false;
+            redis.BacklogPolicy = BacklogPolicy.FailFast;
             // Reads complete on the shared thread pool rather than on the client's own I/O threads, saving a thread
             // hand-off per operation; on the bench's one-core gateway a Redis hit went from 1.05× to 0.68× the CPU of a proxied request.
             redis.SocketManager = SocketManager.ThreadPool;

@@ -32,6 +32,12 @@ internal sealed partial class ResilientDistributedCache(IDistributedCache inner,
         }
     }
 
+    /// <summary>
+    /// Asks Redis for a key no request uses, within the operation timeout, so health follows Redis itself rather than
+    /// the last request that happened to touch it: an outage shows without traffic, and so does the recovery.
+    /// </summary>
+    public Task ProbeAsync(CancellationToken cancellationToken) => RunAsync(inner.GetAsync("health-probe", cancellationToken), fallback: null);
+
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default) => RunAsync(inner.GetAsync(key, token), fallback: null);
