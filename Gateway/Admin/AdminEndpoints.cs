@@ -43,12 +43,12 @@ public static class AdminEndpoints
             new CacheView(cache.Kind, cache.LastError is null ? "ok" : "failing", cache.LastError)));
     }
 
-    private static async Task<Results<Ok<PipelineView>, ProblemHttpResult>> ReloadAsync(PipelineReloader reloader, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PipelineView>, ProblemHttpResult>> ReloadAsync(PipelineReloader reloader, PipelineHolder holder, CancellationToken cancellationToken)
     {
         var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
         if (result.Snapshot is { } snapshot)
         {
-            return TypedResults.Ok(PipelineView.From(snapshot));
+            return TypedResults.Ok(PipelineView.From(snapshot, holder));
         }
         return TypedResults.Problem(
             statusCode: StatusCodes.Status422UnprocessableEntity,
@@ -59,7 +59,7 @@ public static class AdminEndpoints
 
     private static Results<Ok<PipelineView>, ProblemHttpResult> Pipeline(PipelineHolder holder) =>
         holder.Current is { } snapshot
-            ? TypedResults.Ok(PipelineView.From(snapshot))
+            ? TypedResults.Ok(PipelineView.From(snapshot, holder))
             : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The pipeline has not been loaded yet.");
 
     // Reaches every caching stage of the serving pipeline that runs on the route (a tag: every caching stage).

@@ -3,15 +3,19 @@ using Gateway.Pipeline;
 
 namespace Gateway.Admin;
 
-/// <summary>What <c>GET /admin/pipeline</c> and a successful reload return.</summary>
-internal sealed record PipelineView(int Generation, DateTimeOffset LoadedAt, IReadOnlyList<StageView> Entries)
+/// <summary>
+/// What <c>GET /admin/pipeline</c> and a successful reload return. <c>Retiring</c> counts the generations replaced and
+/// not yet drained, unloaded and collected.
+/// </summary>
+internal sealed record PipelineView(int Generation, DateTimeOffset LoadedAt, int Retiring, IReadOnlyList<StageView> Entries)
 {
-    public static PipelineView From(PipelineSnapshot snapshot)
+    public static PipelineView From(PipelineSnapshot snapshot, PipelineHolder holder)
     {
         var stages = snapshot.Stages.ToDictionary(stage => stage.Entry.Index);
         return new PipelineView(
             snapshot.Generation,
             snapshot.LoadedAt,
+            holder.Retiring,
             snapshot.Entries.Select(entry => StageView.From(entry, stages.GetValueOrDefault(entry.Index))).ToArray());
     }
 }

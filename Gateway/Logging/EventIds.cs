@@ -15,6 +15,7 @@ internal static class EventIds
     public const int PipelineUnloadStepFailed = 103;
     public const int PipelineRetired = 104;
     public const int ConfigurationRefreshFailed = 105;
+    public const int PipelineContextsStillAlive = 106;
     public const int StageFailed = 110;
     public const int RouteOutOfDate = 111;
 

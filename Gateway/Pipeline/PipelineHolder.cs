@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Gateway.Loading;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 
@@ -21,12 +22,16 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
     // Snapshots besides the current one that a request may still need: one staged while YARP switches to its routes,
     // those replaced and still in their routing grace.
     private ImmutableArray<PipelineSnapshot> _others = [];
+    private int _retiring;
 
     /// <summary>The snapshot new requests get; null only before the first load.</summary>
     public PipelineSnapshot? Current => Volatile.Read(ref _current);
 
     /// <summary>Completes when every snapshot retired so far has drained and unloaded.</summary>
     public Task Retirements { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Snapshots replaced and not yet drained, unloaded and collected.</summary>
+    public int Retiring => Volatile.Read(ref _retiring);
 
     /// <summary>Takes a reference on the current snapshot, retrying if a swap retires it in between.</summary>
     public PipelineSnapshot Acquire()
@@ -71,7 +76,8 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
         ImmutableInterlocked.Update(ref _others, others => previous is null ? others.Remove(next) : others.Remove(next).Add(previous));
         if (previous is not null)
         {
-            Retirements = Task.WhenAll(Retirements, RetireAfterGraceAsync(previous));
+            Interlocked.Increment(ref _retiring);
+            Retirements = Task.WhenAll(Retirements, RetireAsync(previous, RoutingGrace));
         }
     }
 
@@ -81,19 +87,30 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
     {
         if (Interlocked.Exchange(ref _current, null) is { } current)
         {
-            Retirements = Task.WhenAll(Retirements, RetireAsync(current));
+            Interlocked.Increment(ref _retiring);
+            Retirements = Task.WhenAll(Retirements, RetireAsync(current, TimeSpan.Zero));
         }
         return Retirements;
     }
 
-    private async Task RetireAfterGraceAsync(PipelineSnapshot snapshot)
+    private async Task RetireAsync(PipelineSnapshot snapshot, TimeSpan grace)
     {
-        await Task.Delay(RoutingGrace, time).ConfigureAwait(false);
-        ImmutableInterlocked.Update(ref _others, others => others.Remove(snapshot));
-        await RetireAsync(snapshot).ConfigureAwait(false);
+        try
+        {
+            if (grace > TimeSpan.Zero)
+            {
+                await Task.Delay(grace, time).ConfigureAwait(false);
+                ImmutableInterlocked.Update(ref _others, others => others.Remove(snapshot));
+            }
+            await DrainAndUnloadAsync(snapshot).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _retiring);
+        }
     }
 
-    private async Task RetireAsync(PipelineSnapshot snapshot)
+    private async Task DrainAndUnloadAsync(PipelineSnapshot snapshot)
     {
         snapshot.Release();
         var warnAfter = options.CurrentValue.DrainWarningAfter;
@@ -112,6 +129,10 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
         {
             Log.UnloadStepFailed(logger, snapshot.Generation, failure);
         }
+        if (!UnloadedContexts.Collect(snapshot.Assemblies))
+        {
+            Log.ContextsStillAlive(logger, snapshot.Generation);
+        }
         Log.Retired(logger, snapshot.Generation, snapshot.Assemblies.Length);
     }
 
@@ -122,6 +143,9 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
 
         [LoggerMessage(EventIds.PipelineUnloadStepFailed, LogLevel.Warning, "Unloading pipeline generation {Generation}: {Failure}")]
         public static partial void UnloadStepFailed(ILogger logger, int generation, string failure);
+
+        [LoggerMessage(EventIds.PipelineContextsStillAlive, LogLevel.Warning, "Pipeline generation {Generation} was unloaded, but a plugin's load context is still referenced: something holds an object of the plugin (see Gateway/Loading/README.md).")]
+        public static partial void ContextsStillAlive(ILogger logger, int generation);
 
         [LoggerMessage(EventIds.PipelineRetired, LogLevel.Debug, "Pipeline generation {Generation} drained and unloaded {AssemblyCount} plugin assemblies.")]
         public static partial void Retired(ILogger logger, int generation, int assemblyCount);
