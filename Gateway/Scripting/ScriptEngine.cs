@@ -43,7 +43,10 @@ internal sealed partial class ScriptEngine : IDisposable
             engineOptions.Constraint(_bounds.Clock);
             // Jint's own memory bound as well: it charges string concatenations that defer their copy.
             engineOptions.LimitMemory(options.MaxMemoryBytes);
-            engineOptions.LimitRecursion(options.MaxRecursionDepth);
+            if (options.MaxRecursionDepth > 0)
+            {
+                engineOptions.LimitRecursion(options.MaxRecursionDepth);
+            }
             // Recursion the depth bound cannot see (through built-ins, accessors, Proxy traps, deep structures) is
             // stopped while the thread still has stack left; without it, one such call ends the process.
             engineOptions.Constraints.StackOverflowGuard = true;

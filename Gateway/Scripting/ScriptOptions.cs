@@ -15,7 +15,10 @@ public sealed record ScriptOptions
     /// <summary>Bytes one hook call may allocate.</summary>
     public long MaxMemoryBytes { get; init; } = 4 * 1024 * 1024;
 
-    /// <summary>How deep a hook's calls may nest.</summary>
+    /// <summary>
+    /// How deep one function of a hook may recurse; 0 counts nothing. Counting costs every call a little; without it,
+    /// recursion is still stopped before the thread's stack runs out, by the engine's stack guard.
+    /// </summary>
     public int MaxRecursionDepth { get; init; } = 64;
 
     /// <summary>The largest array a hook may create.</summary>
@@ -53,9 +56,9 @@ public sealed record ScriptOptions
         {
             yield return (nameof(MaxMemoryBytes), "must be at least 1");
         }
-        if (MaxRecursionDepth < 1)
+        if (MaxRecursionDepth < 0)
         {
-            yield return (nameof(MaxRecursionDepth), "must be at least 1");
+            yield return (nameof(MaxRecursionDepth), "must be 0 (not counted) or more");
         }
         if (MaxArraySize < 1)
         {

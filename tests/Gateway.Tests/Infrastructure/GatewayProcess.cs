@@ -36,8 +36,6 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public int Id => _process.Id;
-
     /// <summary>The most physical memory the process has held at once (VmHWM), in bytes.</summary>
     public long PeakMemoryBytes
     {
