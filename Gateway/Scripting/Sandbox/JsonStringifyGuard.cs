@@ -24,6 +24,9 @@ internal sealed class JsonStringifyGuard
     private readonly Type _numberObjectType;
     private readonly HashSet<Type> _wrapperTypes;
 
+    // JSON.rawJSON's objects, which serialize as the text they hold.
+    private readonly Type _rawJsonType;
+
     public JsonStringifyGuard(Engine engine, CallBounds bounds)
     {
         _engine = engine;
@@ -38,6 +41,7 @@ internal sealed class JsonStringifyGuard
             engine.Construct(engine.Global.Get("Boolean"), JsBoolean.False).GetType(),
             engine.Intrinsics.Object.Call(JsValue.Undefined, [new JsBigInt(BigInteger.Zero)]).GetType(),
         ];
+        _rawJsonType = engine.Call(engine.Global.Get("JSON").AsObject().Get("rawJSON"), JsValue.Undefined, [new JsString("0")]).GetType();
     }
 
     public void Install()
@@ -121,7 +125,7 @@ internal sealed class JsonStringifyGuard
                 value = new JsString(TypeConverter.ToString(value));
             }
             else if (propertyList is not null && value is ObjectInstance candidate && !value.IsCallable()
-                && !guard._wrapperTypes.Contains(value.GetType()) && !guard.IsArray(value))
+                && !guard._wrapperTypes.Contains(value.GetType()) && value.GetType() != guard._rawJsonType && !guard.IsArray(value))
             {
                 value = Filter(candidate, propertyList);
             }
@@ -139,6 +143,7 @@ internal sealed class JsonStringifyGuard
                 JsString text => Escaped(text.ToString()) + 2,
                 JsNumber => 25,
                 ObjectInstance when value.IsCallable() => 4,
+                ObjectInstance raw when raw.GetType() == guard._rawJsonType => TypeConverter.ToString(raw.Get("rawJSON")).Length,
                 ObjectInstance instance => Container(instance, level),
                 _ => 5,
             };

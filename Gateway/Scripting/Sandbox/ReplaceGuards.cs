@@ -32,16 +32,34 @@ internal sealed class ReplaceGuards(Engine engine, CallBounds bounds)
         SandboxBuiltIns.Replace(engine, regExps, GlobalSymbolRegistry.Replace, "[Symbol.replace]", 2, (thisValue, arguments) => RegExpReplace(symbolReplace, thisValue, arguments));
     }
 
-    // ECMA-262 §22.1.3.19 and §22.1.3.20: an object with a Symbol.replace method (a RegExp) replaces by it; otherwise
-    // the search value is a string.
+    // ECMA-262 §22.1.3.19 and §22.1.3.20: an object with a Symbol.replace method (a RegExp: the guarded one below)
+    // replaces by it; otherwise the search value is a string. Done here, step by step, so that an object without the
+    // method cannot take the native string path.
     private JsValue StringReplace(JsValue original, bool all, JsValue thisValue, JsValue[] arguments)
     {
         var searchValue = arguments.At(0);
         var replaceValue = arguments.At(1);
-        if (thisValue.IsNull() || thisValue.IsUndefined() || searchValue is ObjectInstance)
+        if (thisValue.IsNull() || thisValue.IsUndefined())
         {
-            // The built-in looks the method up once; a RegExp's is the guarded one below.
             return engine.Call(original, thisValue, arguments);
+        }
+        if (searchValue is ObjectInstance searchObject)
+        {
+            if (all && searchObject.IsRegExp())
+            {
+                var flags = searchObject.Get("flags");
+                if (flags.IsNull() || flags.IsUndefined() || !TypeConverter.ToString(flags).Contains('g'))
+                {
+                    throw new JavaScriptException(engine.Intrinsics.TypeError, "replaceAll must be called with a global RegExp");
+                }
+            }
+            var replacer = searchObject.Get(GlobalSymbolRegistry.Replace);
+            if (!replacer.IsNull() && !replacer.IsUndefined())
+            {
+                return replacer.IsCallable()
+                    ? engine.Call(replacer, searchObject, [thisValue, replaceValue])
+                    : throw new JavaScriptException(engine.Intrinsics.TypeError, "Symbol.replace is not a function");
+            }
         }
         var text = TypeConverter.ToString(thisValue);
         var search = TypeConverter.ToString(searchValue);

@@ -42,6 +42,8 @@ public sealed class ScriptProcessSafetyTests(ScriptProcessSafetyTests.HostileGat
             case 'raw': String.raw({ raw: megabytes(500) }); break;
             case 'replace-all-empty': s.replaceAll('', s); break;
             case 'replace-tail': s.replace(/x/g, "$'"); break;
+            case 'replace-object-search': s.replaceAll({ toString: () => 'x' }, "$'"); break;
+            case 'json-raw': JSON.stringify(new Array(500).fill(JSON.rawJSON('"' + s + '"'))); break;
             case 'json-shared': JSON.stringify(megabytes(500)); break;
             case 'json-indent': JSON.stringify(deepObject(2000), null, 10); break;
           }
@@ -78,6 +80,8 @@ public sealed class ScriptProcessSafetyTests(ScriptProcessSafetyTests.HostileGat
     [InlineData("raw")]
     [InlineData("replace-all-empty")]
     [InlineData("replace-tail")]
+    [InlineData("replace-object-search")]
+    [InlineData("json-raw")]
     [InlineData("json-shared")]
     [InlineData("json-indent")]
     public async Task OneBuiltInCall_IsStoppedBeforeItAllocatesFarBeyondTheMemoryBound(string shape)
