@@ -100,8 +100,10 @@ internal sealed class JsonStringifyGuard
 
     private bool IsStringOrNumberObject(JsValue value) => value.GetType() == _stringObjectType || value.GetType() == _numberObjectType;
 
-    // Array.isArray, which sees through a Proxy as the serializer does.
-    private bool IsArray(JsValue value) => value is JsArray || TypeConverter.ToBoolean(_engine.Call(_isArray, JsValue.Undefined, [value]));
+    // Array.isArray, which sees through a Proxy as the serializer does; asked only of what is neither an array nor a
+    // plain object, so an ordinary body costs no call into the engine per object.
+    private bool IsArray(JsValue value) =>
+        value is JsArray || (value.GetType() != typeof(JsObject) && TypeConverter.ToBoolean(_engine.Call(_isArray, JsValue.Undefined, [value])));
 
     // What one serialization has written so far, as an upper bound in characters.
     private sealed class Estimate(JsonStringifyGuard guard, JsValue? replacer, List<string>? propertyList, int gap)

@@ -69,6 +69,11 @@ internal sealed class ReplaceGuards(Engine engine, CallBounds bounds)
             return engine.Call(original, new JsString(text), [new JsString(search), replaceValue]);
         }
         var template = TypeConverter.ToString(replaceValue);
+        if (!template.Contains('$') && (!all || template.Length <= search.Length))
+        {
+            // One match, or every match made no longer: the result is no larger than the strings it is made of.
+            return engine.Call(original, new JsString(text), [new JsString(search), new JsString(template)]);
+        }
         var substitution = new Substitution(template, captureCount: 0, hasGroups: false);
         var builtIn = all ? "String.prototype.replaceAll" : "String.prototype.replace";
         double length = text.Length;

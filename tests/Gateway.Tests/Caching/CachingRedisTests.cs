@@ -89,11 +89,15 @@ public sealed class CachingRedisTests(ITestOutputHelper output)
         await Task.Delay(1000);
         var degraded = JsonNode.Parse(await gateway.Admin.GetStringAsync("healthz"))!;
         await redis.StartAgainAsync();
+        // The client reconnects its two connections one after the other, and fails operations at once until both are
+        // back; the first success after that clears the failure.
         string cache = "";
-        for (var attempt = 0; attempt < 100 && cache != "HIT"; attempt++)
+        string? health = null;
+        for (var attempt = 0; attempt < 100 && (cache != "HIT" || health != "healthy"); attempt++)
         {
             await Task.Delay(100);
             cache = (await GetAsync(gateway, "api/item")).Cache;
+            health = (string?)JsonNode.Parse(await gateway.Admin.GetStringAsync("healthz"))!["status"];
         }
         await stop.CancelAsync();
         await Task.WhenAll(traffic);
@@ -105,15 +109,6 @@ public sealed class CachingRedisTests(ITestOutputHelper output)
         Assert.True(served > 20, $"only {served} requests were served");
         Assert.Equal("degraded", (string?)degraded["status"]);
         Assert.Equal("HIT", cache);
-        // The client reconnects its two connections one after the other, and fails operations at once until both are
-        // back; the first success after that clears the failure.
-        string? health = null;
-        for (var attempt = 0; attempt < 100 && health != "healthy"; attempt++)
-        {
-            await Task.Delay(100);
-            await GetAsync(gateway, "api/item");
-            health = (string?)JsonNode.Parse(await gateway.Admin.GetStringAsync("healthz"))!["status"];
-        }
         Assert.Equal("healthy", health);
     }
 

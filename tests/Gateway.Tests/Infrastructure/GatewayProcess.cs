@@ -48,19 +48,30 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public static async Task<GatewayProcess> StartAsync(string directory, IEnumerable<string> extraArgs)
     {
-        var (process, output) = Launch(directory, extraArgs);
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        // Completes with the line saying where it listens, or with null once it has exited without one.
+        var listening = new TaskCompletionSource<Match?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (process, output) = Launch(directory, extraArgs, line =>
         {
-            if (Listening().Match(string.Join("\n", output)) is { Success: true } match)
+            if (Listening().Match(line) is { Success: true } match)
+            {
+                listening.TrySetResult(match);
+            }
+        });
+        process.Exited += (_, _) => listening.TrySetResult(null);
+        process.EnableRaisingEvents = true;
+        if (process.HasExited)
+        {
+            listening.TrySetResult(null);
+        }
+        try
+        {
+            if (await listening.Task.WaitAsync(TimeSpan.FromSeconds(60)) is { } match)
             {
                 return new GatewayProcess(process, output, directory, match.Groups[1].Value, match.Groups[2].Value);
             }
-            if (process.HasExited)
-            {
-                break;
-            }
-            await Task.Delay(50);
+        }
+        catch (TimeoutException)
+        {
         }
         Stop(process);
         throw new InvalidOperationException($"the gateway process did not start listening:{Environment.NewLine}{string.Join(Environment.NewLine, output)}");
@@ -69,7 +80,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     /// <summary>Runs a gateway that is expected to stop by itself (a start that fails), and returns how it ended.</summary>
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(string directory, IEnumerable<string> extraArgs)
     {
-        var (process, output) = Launch(directory, extraArgs);
+        var (process, output) = Launch(directory, extraArgs, _ => { });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
@@ -86,7 +97,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         return (exitCode, string.Join(Environment.NewLine, output));
     }
 
-    private static (Process Process, ConcurrentQueue<string> Output) Launch(string directory, IEnumerable<string> extraArgs)
+    private static (Process Process, ConcurrentQueue<string> Output) Launch(string directory, IEnumerable<string> extraArgs, Action<string> onLine)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -108,19 +119,20 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         }
         var output = new ConcurrentQueue<string>();
         var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, line) => Keep(output, line.Data);
-        process.ErrorDataReceived += (_, line) => Keep(output, line.Data);
+        process.OutputDataReceived += (_, line) => Keep(output, line.Data, onLine);
+        process.ErrorDataReceived += (_, line) => Keep(output, line.Data, onLine);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return (process, output);
     }
 
-    private static void Keep(ConcurrentQueue<string> output, string? line)
+    private static void Keep(ConcurrentQueue<string> output, string? line, Action<string> onLine)
     {
         if (line is not null)
         {
             output.Enqueue(line);
+            onLine(line);
         }
     }
 
