@@ -2,7 +2,6 @@ using System.Text.Json.Serialization;
 using Gateway.Admin;
 using Gateway.Caching;
 using Gateway.Pipeline;
-using Gateway.Plugins;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Caching.Distributed;
 using Yarp.ReverseProxy;
@@ -31,7 +30,7 @@ public static class AdminEndpoints
     }
 
     // Degraded still answers 200: the gateway serves, without the shared cache. Redis is asked afresh on every call.
-    private static async Task<Ok<HealthView>> HealthAsync(PipelineHolder holder, CacheHealth cache, IDistributedCache shared, CancellationToken cancellationToken)
+    private static async Task<Ok<HealthView>> HealthAsync(PipelineInspector pipeline, CacheHealth cache, IDistributedCache shared, CancellationToken cancellationToken)
     {
         if (shared is ResilientDistributedCache redis)
         {
@@ -39,16 +38,16 @@ public static class AdminEndpoints
         }
         return TypedResults.Ok(new HealthView(
             cache.LastError is null ? "healthy" : "degraded",
-            holder.Current?.Generation ?? 0,
+            pipeline.Describe()?.Generation ?? 0,
             new CacheView(cache.Kind, cache.LastError is null ? "ok" : "failing", cache.LastError)));
     }
 
-    private static async Task<Results<Ok<PipelineView>, ProblemHttpResult>> ReloadAsync(PipelineReloader reloader, PipelineHolder holder, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<PipelineReport>, ProblemHttpResult>> ReloadAsync(PipelineReloader reloader, CancellationToken cancellationToken)
     {
         var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
-        if (result.Snapshot is { } snapshot)
+        if (result.Pipeline is { } pipeline)
         {
-            return TypedResults.Ok(PipelineView.From(snapshot, holder));
+            return TypedResults.Ok(pipeline);
         }
         return TypedResults.Problem(
             statusCode: StatusCodes.Status422UnprocessableEntity,
@@ -57,19 +56,18 @@ public static class AdminEndpoints
             detail: string.Join("\n", result.Errors));
     }
 
-    private static Results<Ok<PipelineView>, ProblemHttpResult> Pipeline(PipelineHolder holder) =>
-        holder.Current is { } snapshot
-            ? TypedResults.Ok(PipelineView.From(snapshot, holder))
+    private static Results<Ok<PipelineReport>, ProblemHttpResult> Pipeline(PipelineInspector pipeline) =>
+        pipeline.Describe() is { } report
+            ? TypedResults.Ok(report)
             : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The pipeline has not been loaded yet.");
 
     // Reaches every caching stage of the serving pipeline that runs on the route (a tag: every caching stage).
     private static async Task<Results<Ok<PurgeView>, ProblemHttpResult>> PurgeCacheAsync(
-        PurgeRequest purge, PipelineHolder holder, IProxyStateLookup proxy, CancellationToken cancellationToken)
+        PurgeRequest purge, PipelineInspector pipeline, IProxyStateLookup proxy, CancellationToken cancellationToken)
     {
         if (purge.Tag is { Length: > 0 } tag && purge.Route is null && purge.Key is null)
         {
-            return await PurgeStagesAsync(holder, _ => true, "No caching stage is in the pipeline.",
-                cache => cache.PurgeTagAsync(tag, cancellationToken), purge).ConfigureAwait(false);
+            return Purged(await pipeline.PurgeTagAsync(tag, cancellationToken).ConfigureAwait(false), "No caching stage is in the pipeline.", purge);
         }
         if (string.IsNullOrWhiteSpace(purge.Route) || purge.Key is { Length: 0 } || purge.Tag is not null)
         {
@@ -81,35 +79,14 @@ public static class AdminEndpoints
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: $"No route '{purge.Route}' is configured.");
         }
-        var route = purge.Route;
-        return await PurgeStagesAsync(holder, stage => stage.AppliesTo(route), $"No caching stage runs on route '{route}'.",
-            cache => purge.Key is { } key ? cache.PurgeKeyAsync(route, key, cancellationToken) : cache.PurgeRouteAsync(route, cancellationToken),
-            purge).ConfigureAwait(false);
+        var stages = await pipeline.PurgeRouteAsync(purge.Route, purge.Key, cancellationToken).ConfigureAwait(false);
+        return Purged(stages, $"No caching stage runs on route '{purge.Route}'.", purge);
     }
 
-    // Holds the serving snapshot while its chosen caching stages purge, so none of them is unloaded meanwhile.
-    private static async Task<Results<Ok<PurgeView>, ProblemHttpResult>> PurgeStagesAsync(
-        PipelineHolder holder, Func<PipelineStage, bool> chosen, string noneTitle, Func<IResponseCache, ValueTask> purge, PurgeRequest request)
-    {
-        var snapshot = holder.Acquire();
-        try
-        {
-            var stages = snapshot.Stages.Where(stage => stage.Cache is not null && chosen(stage)).ToArray();
-            if (stages.Length == 0)
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: noneTitle);
-            }
-            foreach (var stage in stages)
-            {
-                await purge(stage.Cache!).ConfigureAwait(false);
-            }
-            return TypedResults.Ok(new PurgeView(request.Route, request.Key, request.Tag, stages.Select(stage => stage.Entry.DisplayName).ToArray()));
-        }
-        finally
-        {
-            snapshot.Release();
-        }
-    }
+    private static Results<Ok<PurgeView>, ProblemHttpResult> Purged(IReadOnlyList<string> stages, string noneTitle, PurgeRequest request) =>
+        stages.Count == 0
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: noneTitle)
+            : TypedResults.Ok(new PurgeView(request.Route, request.Key, request.Tag, stages));
 
     private sealed record PurgeRequest(string? Route, string? Key, string? Tag);
 

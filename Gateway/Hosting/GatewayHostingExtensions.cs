@@ -1,6 +1,5 @@
 using Gateway;
 using Gateway.Hosting;
-using Gateway.Pipeline;
 using Microsoft.Extensions.Configuration.Memory;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -79,17 +78,6 @@ public static partial class GatewayHostingExtensions
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         await app.DisposeAsync().ConfigureAwait(false);
         return 0;
-    }
-
-    /// <summary>
-    /// Runs the gateway's pipeline for the matched route. Place it first in a custom <c>MapReverseProxy</c> pipeline,
-    /// before session affinity and load balancing, so stages can narrow the destinations they choose from.
-    /// </summary>
-    public static IReverseProxyApplicationBuilder UseGatewayPipeline(this IReverseProxyApplicationBuilder proxy)
-    {
-        ArgumentNullException.ThrowIfNull(proxy);
-        proxy.UseMiddleware<PipelineMiddleware>();
-        return proxy;
     }
 
     private static partial class StartLog

@@ -3,13 +3,9 @@ using Gateway.Admin;
 using Gateway.Caching;
 using Gateway.Errors;
 using Gateway.Hosting;
-using Gateway.Pipeline;
-using Gateway.ProxyConfig;
 using Gateway.Scripting;
 using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Transforms;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -36,23 +32,13 @@ public static class GatewayServiceCollectionExtensions
         services.AddHttpClient();
 
         services.TryAddSingleton<GatewayListeners>();
-        services.AddSingleton<PipelineHolder>();
-        services.AddSingleton<PipelineBuilder>();
-        services.AddSingleton<PipelineReloader>();
-        services.AddSingleton<ConfigurationReader>();
-        services.AddSingleton<ProxyConfigReader>();
-        services.AddSingleton<ProxyConfigPublisher>();
-        // YARP serves only the routes and clusters a reload validated with the pipeline, not the files as they change.
-        services.AddSingleton(provider => provider.GetRequiredService<ProxyConfigPublisher>().Provider);
-        services.AddSingleton<IConfigChangeListener>(provider => provider.GetRequiredService<ProxyConfigPublisher>());
         services.AddSingleton<GatewayProblems>();
         services.AddSingleton<AdminKey>();
         services.AddSingleton<AdminKeyFilter>();
         services.AddHostedService<GatewayStartup>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
 
-        services.AddReverseProxy()
-            .AddTransforms(context => context.AddResponseTransform(ProxyRequestContext.TransformResponseAsync));
+        services.AddReverseProxy().AddGatewayPipeline();
 
         return new GatewayBuilder(services);
     }

@@ -30,7 +30,9 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
     {
         var assemblies = new Dictionary<string, LoadedPluginAssembly>(StringComparer.Ordinal);
         var failedAssemblies = new Dictionary<string, string>(StringComparer.Ordinal);
-        var scripts = new ScriptCompilations(locations);
+        var scripts = new ScriptLoader(
+            Path.GetDirectoryName(locations.PipelineFile) ?? Environment.CurrentDirectory, locations.ScriptsPath,
+            scriptOptions, loggerFactory.CreateLogger("Gateway.Scripts"), time);
         var scriptsCanRun = true;
         if (entries.Any(entry => entry.Enabled && entry.Kind == StageKind.Script))
         {
@@ -54,7 +56,7 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
                 continue;
             }
             var stage = entry.Kind == StageKind.Script
-                ? CreateScriptStage(entry, scripts, scriptOptions, errors)
+                ? CreateScriptStage(entry, scripts, errors)
                 : CreateStage(entry, locations.PluginsPath, assemblies, failedAssemblies, errors);
             if (stage is not null)
             {
@@ -116,13 +118,12 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
         return null;
     }
 
-    private PipelineStage? CreateScriptStage(PipelineEntry entry, ScriptCompilations scripts, ScriptOptions options, List<PipelineError> errors)
+    private static PipelineStage? CreateScriptStage(PipelineEntry entry, ScriptLoader scripts, List<PipelineError> errors)
     {
         try
         {
-            var script = scripts.Compile(entry.Name);
-            var plugin = ScriptPlugin.Load(script, entry.Config, options, loggerFactory.CreateLogger("Gateway.Scripts"), time);
-            return new PipelineStage(entry, plugin, script.Hash);
+            var (plugin, hash) = scripts.Load(entry.Name, entry.Config);
+            return new PipelineStage(entry, plugin, hash);
         }
         catch (ScriptLoadException ex)
         {

@@ -26,10 +26,17 @@ internal sealed record PipelineEntry(
     JsonElement Config)
 {
     /// <summary>The JSON path of the entry in the file.</summary>
-    public string Path => $"$.pipeline[{Index}]";
+    public string Path => PathOf(Index);
 
     /// <summary>How errors and logs name the entry: <c>pipeline[2] (plugin "Auth")</c>.</summary>
-    public string DisplayName => $"pipeline[{Index}] ({(Kind == StageKind.Plugin ? "plugin" : "script")} \"{Name}\")";
+    public string DisplayName => Describe(Index, Kind, Name);
+
+    /// <summary>The JSON path of the entry at <paramref name="index"/>.</summary>
+    public static string PathOf(int index) => $"$.pipeline[{index}]";
+
+    /// <summary>How errors and logs name an entry, also one the file did not give a name.</summary>
+    public static string Describe(int index, StageKind kind, string? name) =>
+        name is null ? $"pipeline[{index}]" : $"pipeline[{index}] ({(kind == StageKind.Plugin ? "plugin" : "script")} \"{name}\")";
 
     /// <summary>Whether the entry applies to every route.</summary>
     public bool AllRoutes => Routes.IsEmpty;

@@ -95,10 +95,10 @@ internal static partial class PipelineFileReader
 
     private static PipelineEntry? ReadEntry(int index, JsonElement element, Func<string, string?> environment, List<PipelineError> errors)
     {
-        var path = $"$.pipeline[{index}]";
+        var path = PipelineEntry.PathOf(index);
         if (element.ValueKind != JsonValueKind.Object)
         {
-            errors.Add(new PipelineError($"pipeline[{index}]", path, "an entry must be an object with \"plugin\" or \"script\""));
+            errors.Add(new PipelineError(PipelineEntry.Describe(index, StageKind.Plugin, null), path, "an entry must be an object with \"plugin\" or \"script\""));
             return null;
         }
 
@@ -110,7 +110,7 @@ internal static partial class PipelineFileReader
             (null, { } s) => (StageKind.Script, s),
             _ => (StageKind.Plugin, (string?)null),
         };
-        var display = name is null ? $"pipeline[{index}]" : $"pipeline[{index}] ({(kind == StageKind.Plugin ? "plugin" : "script")} \"{name}\")";
+        var display = PipelineEntry.Describe(index, kind, name);
         var errorCount = errors.Count;
 
         foreach (var property in element.EnumerateObject())

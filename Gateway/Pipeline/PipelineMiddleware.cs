@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.IO.Pipelines;
-using Gateway.Errors;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -15,26 +12,22 @@ internal sealed partial class PipelineMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly PipelineHolder _holder;
-    private readonly GatewayProblems _problems;
+    private readonly PipelineResponseWriter _answers;
     private readonly IProxyStateLookup _clusters;
     private readonly ILogger<PipelineMiddleware> _logger;
 
-    // A stage that fails every request (a script that throws on some input) must not turn traffic into log volume.
-    private readonly LogThrottle _failures;
-
-    public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, GatewayProblems problems, IProxyStateLookup clusters, TimeProvider time, ILogger<PipelineMiddleware> logger)
+    public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, PipelineResponseWriter answers, IProxyStateLookup clusters, ILogger<PipelineMiddleware> logger)
     {
-        ArgumentNullException.ThrowIfNull(clusters);
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(holder);
-        ArgumentNullException.ThrowIfNull(problems);
+        ArgumentNullException.ThrowIfNull(answers);
+        ArgumentNullException.ThrowIfNull(clusters);
         ArgumentNullException.ThrowIfNull(logger);
         _next = next;
         _holder = holder;
-        _problems = problems;
+        _answers = answers;
         _clusters = clusters;
         _logger = logger;
-        _failures = new LogThrottle(time, linesPerWindow: 10, TimeSpan.FromMinutes(1));
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -51,7 +44,7 @@ internal sealed partial class PipelineMiddleware
             // No stage on this route: nothing to hold a reference for, nothing allocated.
             var forwarding = _next(context);
             return forwarding.IsCompletedSuccessfully
-                ? _problems.WriteForwarderErrorIfAnyAsync(context).AsTask()
+                ? _answers.WriteForwarderErrorIfAnyAsync(context).AsTask()
                 : ForwardAsync(forwarding, context);
         }
         if (!snapshot.TryAcquire())
@@ -75,21 +68,20 @@ internal sealed partial class PipelineMiddleware
             return Run(context, proxy, snapshot, chain);
         }
         Log.RouteOutOfDate(_logger, proxy.Route.Config.RouteId);
-        context.Response.Headers.RetryAfter = "1";
-        return _problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
-            "The gateway's configuration changed while this request was being routed; retry it.").AsTask();
+        return _answers.WriteRouteOutOfDateAsync(context).AsTask();
     }
 
     private async Task ForwardAsync(Task forwarding, HttpContext context)
     {
         await forwarding.ConfigureAwait(false);
-        await _problems.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
+        await _answers.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
     }
 
     // Middleware stages: the chain's delegate runs them, and the terminal holds YARP's response until they unwind.
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
         var request = Begin(context, proxy, snapshot, holdsResponse: true);
+        var handoff = request.Handoff;
         try
         {
             try
@@ -99,19 +91,19 @@ internal sealed partial class PipelineMiddleware
             catch (Exception ex)
             {
                 request.Fault ??= new StageFault(null, ex);
-                ReportFault(context, request);
+                _answers.ReportFault(request);
             }
             finally
             {
-                request.ReleaseResponse();
+                handoff.ReleaseResponse();
             }
 
-            if (request.Forwarding is { } forwarding)
+            if (handoff.Forwarding is { } forwarding)
             {
-                await request.WaitForForwardingAsync().ConfigureAwait(false);
+                await handoff.WaitForForwardingAsync().ConfigureAwait(false);
                 await forwarding.ConfigureAwait(false);
             }
-            await FinishAsync(context, request).ConfigureAwait(false);
+            await _answers.FinishAsync(request).ConfigureAwait(false);
         }
         finally
         {
@@ -124,6 +116,7 @@ internal sealed partial class PipelineMiddleware
     private async Task RunFiltersAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
         var request = Begin(context, proxy, snapshot, holdsResponse: false);
+        var handoff = request.Handoff;
         try
         {
             try
@@ -141,14 +134,14 @@ internal sealed partial class PipelineMiddleware
                 }
                 if (passed == stages.Length)
                 {
-                    await request.ForwardPastFilters(chain).ConfigureAwait(false);
+                    await handoff.ForwardPastFilters(chain).ConfigureAwait(false);
                 }
                 else
                 {
-                    request.PassedFilters(chain, passed);
+                    handoff.PassedFilters(chain, passed);
                 }
                 // When a filter answered, or YARP did (no response transform ran), the response steps run now.
-                request.RunPendingResponseSteps();
+                handoff.RunPendingResponseSteps();
             }
             catch (Exception ex)
             {
@@ -157,9 +150,9 @@ internal sealed partial class PipelineMiddleware
 
             if (request.Fault is not null)
             {
-                ReportFault(context, request);
+                _answers.ReportFault(request);
             }
-            await FinishAsync(context, request).ConfigureAwait(false);
+            await _answers.FinishAsync(request).ConfigureAwait(false);
         }
         finally
         {
@@ -187,75 +180,9 @@ internal sealed partial class PipelineMiddleware
         snapshot.Release();
     }
 
-    private void ReportFault(HttpContext context, ProxyRequestContext request)
-    {
-        var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
-        request.Fault!.Stage?.Counters.RecordLastError(request.Fault.Exception.Message);
-        var stage = request.Fault.Stage?.Entry.DisplayName ?? "the pipeline";
-        if (_failures.ShouldLog(stage, out var leftOut))
-        {
-            if (leftOut == 0)
-            {
-                Log.StageFailed(_logger, stage, request.RouteId, traceId, request.Fault.Exception);
-            }
-            else
-            {
-                Log.StageFailedAgain(_logger, stage, request.RouteId, traceId, leftOut, request.Fault.Exception);
-            }
-        }
-        if (!context.Response.HasStarted)
-        {
-            // Whatever the upstream or the stages put in the response so far is not what the client gets.
-            context.Response.Clear();
-        }
-    }
-
-    // What the client gets after the stages and the upstream are done: a 500 for a stage's fault, the body a stage
-    // answered with, or the problem for YARP's own error.
-    private async ValueTask FinishAsync(HttpContext context, ProxyRequestContext request)
-    {
-        if (request.Fault is not null)
-        {
-            if (!context.Response.HasStarted)
-            {
-                await _problems.WriteStageFailedAsync(context).ConfigureAwait(false);
-            }
-        }
-        else if (request.DeferredBody is { } body)
-        {
-            await WriteDeferredBodyAsync(context, body).ConfigureAwait(false);
-        }
-        else
-        {
-            await _problems.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
-        }
-    }
-
-    private static ValueTask<FlushResult> WriteDeferredBodyAsync(HttpContext context, ReadOnlyMemory<byte> body)
-    {
-        var response = context.Response;
-        var bodiless = response.StatusCode is 204 or 304 || response.StatusCode < 200;
-        if (!response.HasStarted)
-        {
-            response.ContentLength = bodiless ? null : body.Length;
-        }
-        // A HEAD answer carries the length of the body it stands for, not the body.
-        if (bodiless || HttpMethods.IsHead(context.Request.Method))
-        {
-            return default;
-        }
-        return response.BodyWriter.WriteAsync(body, context.RequestAborted);
-    }
-
     private static partial class Log
     {
         [LoggerMessage(EventIds.RouteOutOfDate, LogLevel.Warning, "A request routed by route {Route} of a configuration no longer serving was refused with 503.")]
         public static partial void RouteOutOfDate(ILogger logger, string route);
-
-        [LoggerMessage(EventIds.StageFailed, LogLevel.Error, "{Stage} failed on route {Route} (trace {TraceId}); the request gets a 500.")]
-        public static partial void StageFailed(ILogger logger, string stage, string route, string traceId, Exception exception);
-
-        [LoggerMessage(EventIds.StageFailed, LogLevel.Error, "{Stage} failed on route {Route} (trace {TraceId}); the request gets a 500. {LeftOut} more of its failures were not logged since its last line (at most ten are a minute).")]
-        public static partial void StageFailedAgain(ILogger logger, string stage, string route, string traceId, long leftOut, Exception exception);
     }
 }

@@ -22,7 +22,7 @@ internal sealed partial class PipelineReloader(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _generation;
 
-    /// <summary>Reloads; the result carries the new snapshot or the errors that rejected it.</summary>
+    /// <summary>Reloads; the result describes the new pipeline, or gives the errors that rejected it.</summary>
     public async Task<ReloadResult> ReloadAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -65,7 +65,7 @@ internal sealed partial class PipelineReloader(
             _generation = snapshot.Generation;
             RefreshRunningConfiguration();
             Log.Loaded(logger, snapshot.Generation, snapshot.Stages.Length, pipelineFile);
-            return ReloadResult.Success(snapshot);
+            return ReloadResult.Success(PipelineReport.From(snapshot, holder.Retiring));
         }
         finally
         {

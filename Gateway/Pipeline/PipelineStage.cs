@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Gateway.Plugins;
-using Gateway.Scripting;
 
 namespace Gateway.Pipeline;
 
@@ -22,7 +21,7 @@ internal sealed class PipelineStage
         Entry = entry;
         _plugin = plugin;
         Version = version;
-        Script = plugin as ScriptPlugin;
+        Sandbox = plugin as ISandboxedPlugin;
         Cache = plugin as IResponseCache;
         if (plugin is IGatewayFilter filter)
         {
@@ -39,8 +38,8 @@ internal sealed class PipelineStage
 
     public StageCounters Counters { get; } = new();
 
-    /// <summary>The script entry's runtime, for its hash and bound breaches; null for a C# plugin.</summary>
-    public ScriptPlugin? Script { get; }
+    /// <summary>The plugin's sandbox statistics when it runs untrusted code (a script); null for a C# plugin.</summary>
+    public ISandboxedPlugin? Sandbox { get; }
 
     /// <summary>The plugin as a response cache the admin API can purge; null for other plugins.</summary>
     public IResponseCache? Cache { get; }

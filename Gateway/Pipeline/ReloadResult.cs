@@ -2,12 +2,12 @@ using System.Collections.Immutable;
 
 namespace Gateway.Pipeline;
 
-/// <summary>The outcome of a reload: the snapshot now serving, or why nothing changed.</summary>
-internal sealed record ReloadResult(PipelineSnapshot? Snapshot, ImmutableArray<PipelineError> Errors)
+/// <summary>The outcome of a reload: the pipeline now serving, or why nothing changed.</summary>
+internal sealed record ReloadResult(PipelineReport? Pipeline, ImmutableArray<PipelineError> Errors)
 {
-    public bool Succeeded => Snapshot is not null;
+    public bool Succeeded => Pipeline is not null;
 
-    public static ReloadResult Success(PipelineSnapshot snapshot) => new(snapshot, []);
+    public static ReloadResult Success(PipelineReport pipeline) => new(pipeline, []);
 
     public static ReloadResult Failure(ImmutableArray<PipelineError> errors) => new(null, errors);
 }

@@ -9,7 +9,7 @@ internal sealed class StageChain
     public StageChain(ImmutableArray<PipelineStage> stages)
     {
         Stages = stages;
-        var entry = ProxyRequestContext.Terminal;
+        var entry = ForwarderHandoff.Terminal;
         for (var i = stages.Length - 1; i >= 0; i--)
         {
             entry = stages[i].Bind(entry);

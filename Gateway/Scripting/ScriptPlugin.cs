@@ -11,7 +11,7 @@ namespace Gateway.Scripting;
 /// response step is <c>onResponse</c>. Each call borrows a warmed engine from this entry's pool; an engine never spans
 /// an await, so the pool only needs as many engines as requests run the script at the same instant.
 /// </summary>
-internal sealed partial class ScriptPlugin : IGatewayFilter, IDisposable
+internal sealed partial class ScriptPlugin : IGatewayFilter, ISandboxedPlugin, IDisposable
 {
     private readonly ObjectPool<ScriptEngine> _engines;
     private readonly EnginePolicy _policy;

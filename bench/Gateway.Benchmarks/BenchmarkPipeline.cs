@@ -53,9 +53,8 @@ internal static class BenchmarkPipeline
                 _ => context => ForwardWhenOpenAsync(context, gate ?? throw new ArgumentNullException(nameof(gate))),
             },
             holder,
-            new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()),
+            new PipelineResponseWriter(new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()), TimeProvider.System, NullLogger<PipelineResponseWriter>.Instance),
             new NoClusters(),
-            TimeProvider.System,
             NullLogger<PipelineMiddleware>.Instance);
     }
 
@@ -125,6 +124,6 @@ internal static class BenchmarkPipeline
     private static async Task ForwardWhenOpenAsync(HttpContext context, RequestSignal gate)
     {
         await gate.WaitAsync().ConfigureAwait(false);
-        await ProxyRequestContext.TransformResponseAsync(new ResponseTransformContext { HttpContext = context, ProxyResponse = null, HeadersCopied = true });
+        await ForwarderHandoff.TransformResponseAsync(new ResponseTransformContext { HttpContext = context, ProxyResponse = null, HeadersCopied = true });
     }
 }

@@ -1,22 +1,21 @@
 using System.Text.Json.Serialization;
-using Gateway.Pipeline;
 
-namespace Gateway.Admin;
+namespace Gateway.Pipeline;
 
 /// <summary>
-/// What <c>GET /admin/pipeline</c> and a successful reload return. <c>Retiring</c> counts the generations replaced and
-/// not yet drained, unloaded and collected.
+/// The serving pipeline as <c>GET /admin/pipeline</c> and a successful reload show it. <c>Retiring</c> counts the
+/// generations replaced and not yet drained, unloaded and collected.
 /// </summary>
-internal sealed record PipelineView(int Generation, DateTimeOffset LoadedAt, int Retiring, IReadOnlyList<StageView> Entries)
+internal sealed record PipelineReport(int Generation, DateTimeOffset LoadedAt, int Retiring, IReadOnlyList<EntryReport> Entries)
 {
-    public static PipelineView From(PipelineSnapshot snapshot, PipelineHolder holder)
+    public static PipelineReport From(PipelineSnapshot snapshot, int retiring)
     {
         var stages = snapshot.Stages.ToDictionary(stage => stage.Entry.Index);
-        return new PipelineView(
+        return new PipelineReport(
             snapshot.Generation,
             snapshot.LoadedAt,
-            holder.Retiring,
-            snapshot.Entries.Select(entry => StageView.From(entry, stages.GetValueOrDefault(entry.Index))).ToArray());
+            retiring,
+            snapshot.Entries.Select(entry => EntryReport.From(entry, stages.GetValueOrDefault(entry.Index))).ToArray());
     }
 }
 
@@ -25,7 +24,7 @@ internal sealed record PipelineView(int Generation, DateTimeOffset LoadedAt, int
 /// has the hash of the file that is serving, a count of calls stopped by a sandbox bound (also counted in errors) and
 /// of the engines it has made.
 /// </summary>
-internal sealed record StageView(
+internal sealed record EntryReport(
     int Index,
     string Kind,
     string Name,
@@ -40,7 +39,7 @@ internal sealed record StageView(
     double TimeSpentMs,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError)
 {
-    public static StageView From(PipelineEntry entry, PipelineStage? stage)
+    public static EntryReport From(PipelineEntry entry, PipelineStage? stage)
     {
         var isScript = entry.Kind == StageKind.Script;
         return new(
@@ -53,8 +52,8 @@ internal sealed record StageView(
             entry.Enabled,
             stage?.Counters.Calls ?? 0,
             stage?.Counters.Errors ?? 0,
-            isScript ? stage?.Script?.Breaches ?? 0 : null,
-            isScript ? stage?.Script?.EnginesCreated ?? 0 : null,
+            isScript ? stage?.Sandbox?.Breaches ?? 0 : null,
+            isScript ? stage?.Sandbox?.EnginesCreated ?? 0 : null,
             stage?.Counters.TimeSpent.TotalMilliseconds ?? 0,
             stage?.Counters.LastError);
     }

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using Gateway.Plugins;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Pipeline;
+
+/// <summary>
+/// A request's hand-off to YARP's forwarder, which writes the upstream's status and headers and streams its body in
+/// one call: this is what lets stages change the upstream's response headers after <c>next</c> returns.
+/// </summary>
+/// <remarks>
+/// A chain of filters (<see cref="StageChain.IsFilterOnly"/>) needs no hold: the runner runs their request steps and
+/// starts the forwarding (<see cref="ForwardPastFilters"/>), and YARP's response transform
+/// (<see cref="TransformResponseAsync"/>) runs their response steps in place (<see cref="RunPendingResponseSteps"/>).
+/// Otherwise the chain's <see cref="Terminal"/> starts the forwarding and completes when the upstream's status and
+/// headers have been copied to the response, inside that transform, which then waits until the stages have unwound
+/// (<see cref="ReleaseResponse"/>) before YARP streams the body.
+/// </remarks>
+internal sealed class ForwarderHandoff
+{
+    /// <summary>The end of every chain: forward, and come back when the upstream's headers are in.</summary>
+    public static readonly PluginDelegate Terminal = static context => ((ProxyRequestContext)context).Handoff.ForwardAsync();
+
+    private readonly ProxyRequestContext _request;
+    private readonly RequestSignal _headersReady = new();
+    private readonly RequestSignal _released = new();
+    private readonly RequestSignal _forwardingDone = new();
+    private readonly Action _onForwardingCompleted;
+    private RequestDelegate _forward = null!;
+    private StageChain? _filters;
+    private bool _holdsResponse;
+    private int _filtersPassed;
+    private volatile bool _started;
+    private long _forwardingStart;
+
+    public ForwarderHandoff(ProxyRequestContext request)
+    {
+        _request = request;
+        _onForwardingCompleted = OnForwardingCompleted;
+    }
+
+    /// <summary>YARP's forwarding, once it has started.</summary>
+    public Task? Forwarding { get; private set; }
+
+    /// <param name="forward">The rest of YARP's proxy pipeline: affinity, load balancing, the forwarder.</param>
+    /// <param name="holdsResponse">Whether the stages run as middleware, whose terminal holds the response with the signals.</param>
+    public void Bind(RequestDelegate forward, bool holdsResponse)
+    {
+        _forward = forward;
+        _holdsResponse = holdsResponse;
+    }
+
+    public void Reset()
+    {
+        _forward = null!;
+        _filters = null;
+        _filtersPassed = 0;
+        if (_holdsResponse)
+        {
+            // Only the held path uses the signals (a route of filters leaves their cache lines alone); a reset also
+            // drops the continuation each holds, which could root a plugin's load context.
+            _headersReady.Reset();
+            _released.Reset();
+            _forwardingDone.Reset();
+        }
+        Forwarding = null;
+        _started = false;
+    }
+
+    private ValueTask ForwardAsync()
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("A pipeline stage called next more than once.");
+        }
+        // Set before YARP starts: its response transform may run on another thread before Forwarding is assigned.
+        _started = true;
+        _forwardingStart = _request.IsTimed ? Stopwatch.GetTimestamp() : 0;
+        var forwarding = _forward(_request.HttpContext);
+        Forwarding = forwarding;
+        if (forwarding.IsCompleted)
+        {
+            OnForwardingCompleted();
+        }
+        else
+        {
+            // A cached delegate and signals instead of async wrappers: the held path allocates no state machines.
+            forwarding.GetAwaiter().UnsafeOnCompleted(_onForwardingCompleted);
+        }
+        // Continuations run inline: the stages unwind on the forwarder's thread, and by the time the transform
+        // waits for them they are usually done, so the common case costs no thread hop.
+        return _headersReady.WaitAsync();
+    }
+
+    private void SignalHeadersReady()
+    {
+        // The transform signals first when a response came; forwarding's completion is the fallback. They never overlap.
+        if (_headersReady.IsSet)
+        {
+            return;
+        }
+        if (_request.IsTimed)
+        {
+            _request.InnerTicks = Stopwatch.GetTimestamp() - _forwardingStart;
+        }
+        _headersReady.Set();
+    }
+
+    private void OnForwardingCompleted()
+    {
+        // No response transform ran (an error status, no destination): the stages see what YARP set.
+        SignalHeadersReady();
+        _forwardingDone.Set();
+    }
+
+    /// <summary>
+    /// Starts YARP's forwarding once every filter of <paramref name="filters"/> let the request pass; the response
+    /// transform then runs their response steps.
+    /// </summary>
+    public Task ForwardPastFilters(StageChain filters)
+    {
+        PassedFilters(filters, filters.Stages.Length);
+        _started = true;
+        return Forwarding = _forward(_request.HttpContext);
+    }
+
+    /// <summary>Records that the request steps of the first <paramref name="passed"/> filters let the request pass.</summary>
+    public void PassedFilters(StageChain filters, int passed)
+    {
+        _filters = filters;
+        _filtersPassed = passed;
+    }
+
+    /// <summary>
+    /// Runs, innermost first, the response steps of the filters that let the request pass, unless they have run (the
+    /// response transform runs them when the upstream answers). A step that throws stops the rest, as an exception
+    /// unwinding through middleware would; its fault is left in the request's <see cref="ProxyRequestContext.Fault"/>.
+    /// </summary>
+    public void RunPendingResponseSteps()
+    {
+        var stages = _filters!.Stages;
+        var passed = _filtersPassed;
+        _filtersPassed = 0;
+        try
+        {
+            for (var i = passed - 1; i >= 0; i--)
+            {
+                stages[i].OnResponse(_request);
+            }
+        }
+        catch (Exception ex)
+        {
+            _request.Fault ??= new StageFault(null, ex);
+        }
+    }
+
+    /// <summary>Completes when YARP's forwarding has, body included; then <see cref="Forwarding"/> holds its outcome.</summary>
+    public ValueTask WaitForForwardingAsync() => _forwardingDone.WaitAsync();
+
+    /// <summary>Lets YARP stream the body: the stages are done with the headers.</summary>
+    public void ReleaseResponse() => _released.Set();
+
+    /// <summary>
+    /// YARP's response transform for every route: runs a filter chain's response steps, or holds the response for
+    /// middleware stages; a no-op for requests the pipeline does not run.
+    /// </summary>
+    public static ValueTask TransformResponseAsync(ResponseTransformContext transform)
+    {
+        if (!ProxyRequestContext.TryGet(transform.HttpContext, out var request) || !request.Handoff._started)
+        {
+            return default;
+        }
+        var handoff = request.Handoff;
+        if (handoff._filters is null)
+        {
+            return handoff.HoldResponseAsync(transform);
+        }
+        handoff.RunPendingResponseSteps();
+        handoff.SuppressReplacedBody(transform);
+        return default;
+    }
+
+    private ValueTask HoldResponseAsync(ResponseTransformContext transform)
+    {
+        SignalHeadersReady();
+        if (_released.IsSet)
+        {
+            SuppressReplacedBody(transform);
+            return default;
+        }
+        return WaitForReleaseAsync(transform);
+    }
+
+    private async ValueTask WaitForReleaseAsync(ResponseTransformContext transform)
+    {
+        await _released.WaitAsync().ConfigureAwait(false);
+        SuppressReplacedBody(transform);
+    }
+
+    // A stage failed after next, or answered in the upstream's place: the upstream's body must not follow.
+    private void SuppressReplacedBody(ResponseTransformContext transform) =>
+        transform.SuppressResponseBody |= _request.Fault is not null || _request.DeferredBody is not null;
+}
