@@ -27,6 +27,7 @@ public sealed partial class AuthPlugin : IGatewayFilter, IDisposable
         var options = setup.GetConfig<AuthOptions>();
         _logger = setup.Logger;
         _problems = setup.Services.GetService<IProblemDetailsService>();
+        var time = setup.Services.GetService<TimeProvider>() ?? TimeProvider.System;
         _consumerVar = options.ConsumerVar ?? "consumer";
         _consumerHeader = options.ConsumerHeader;
         _passCredentials = options.PassCredentials;
@@ -52,7 +53,7 @@ public sealed partial class AuthPlugin : IGatewayFilter, IDisposable
         {
             foreach (var (scheme, path) in declared)
             {
-                built.Add(Create(scheme, path, setup.Logger));
+                built.Add(Create(scheme, path, setup.Logger, time));
             }
         }
         catch
@@ -64,14 +65,14 @@ public sealed partial class AuthPlugin : IGatewayFilter, IDisposable
         _spoofableHeaders = [.. _schemes.OfType<JwtScheme>().SelectMany(jwt => jwt.ClaimHeaderNames), .. _consumerHeader is null ? [] : new[] { _consumerHeader }];
     }
 
-    private static IAuthScheme Create(SchemeOptions options, string path, ILogger logger)
+    private static IAuthScheme Create(SchemeOptions options, string path, ILogger logger, TimeProvider time)
     {
         return options.Scheme switch
         {
             "apikey" => ApiKeyScheme.Create(options, path),
             "basic" => BasicScheme.Create(options, path),
             // The plugin is built at reload, off the request path: waiting here for a JWKS fetch (bounded) is fine.
-            "jwt" => JwtScheme.CreateAsync(options, path, logger).GetAwaiter().GetResult(),
+            "jwt" => JwtScheme.CreateAsync(options, path, logger, time).GetAwaiter().GetResult(),
             _ => throw new PluginConfigurationException(path + ".scheme", $"'{options.Scheme}' is not a scheme; use apikey, basic or jwt"),
         };
     }

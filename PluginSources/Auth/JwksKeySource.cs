@@ -8,7 +8,7 @@ namespace Gateway.Plugins.Auth;
 /// 30 s) when a token names a key it does not know, as an issuer's key rotation requires. A request waits for a fetch
 /// at most the configured bound; a failed fetch keeps the last good keys.
 /// </summary>
-internal sealed class JwksKeySource : IDisposable
+internal sealed partial class JwksKeySource : IDisposable
 {
     private static readonly TimeSpan MinimumRefetchInterval = TimeSpan.FromSeconds(30);
     private readonly Uri _url;
@@ -16,7 +16,7 @@ internal sealed class JwksKeySource : IDisposable
     private readonly TimeSpan _wait;
     private readonly ILogger _logger;
     private readonly HttpClient _http;
-    private readonly TimeProvider _time = TimeProvider.System;
+    private readonly TimeProvider _time;
     private readonly object _gate = new();
     private IReadOnlyList<SecurityKey> _keys = [];
     private long _fetchedAt;
@@ -24,8 +24,9 @@ internal sealed class JwksKeySource : IDisposable
     private long _unknownKeyRefetchAt;
     private Task? _fetching;
 
-    public JwksKeySource(Uri url, TimeSpan refreshInterval, TimeSpan wait, ILogger logger)
+    public JwksKeySource(Uri url, TimeSpan refreshInterval, TimeSpan wait, ILogger logger, TimeProvider time)
     {
+        _time = time;
         _url = url;
         _refreshInterval = refreshInterval;
         _wait = wait;
@@ -68,7 +69,7 @@ internal sealed class JwksKeySource : IDisposable
     {
         try
         {
-            await fetch.WaitAsync(_wait).ConfigureAwait(false);
+            await fetch.WaitAsync(_wait, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -100,7 +101,7 @@ internal sealed class JwksKeySource : IDisposable
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or ArgumentException or System.Text.Json.JsonException)
         {
-            _logger.LogWarning(ex, "Fetching the JWKS from {Url} failed; the last good keys ({Count}) stay in use.", _url, Keys.Count);
+            Log.FetchFailed(_logger, _url, Keys.Count, ex);
         }
     }
 
@@ -108,4 +109,10 @@ internal sealed class JwksKeySource : IDisposable
     private TimeSpan Since(long timestamp) => timestamp == 0 ? TimeSpan.MaxValue : _time.GetElapsedTime(timestamp);
 
     public void Dispose() => _http.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Fetching the JWKS from {Url} failed; the last good keys ({Count}) stay in use.")]
+        public static partial void FetchFailed(ILogger logger, Uri url, int count, Exception exception);
+    }
 }

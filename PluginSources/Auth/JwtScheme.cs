@@ -25,10 +25,10 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
     private readonly KeyValuePair<string, string>[] _claimVars;
     private readonly ValidatedTokenCache? _validated;
 
-    private JwtScheme(TokenValidationParameters parameters, IReadOnlyList<SecurityKey> inlineKeys, JwksKeySource? jwks, string consumerClaim, KeyValuePair<string, string>[] claimHeaders, KeyValuePair<string, string>[] claimVars, int tokenCacheSize)
+    private JwtScheme(TokenValidationParameters parameters, IReadOnlyList<SecurityKey> inlineKeys, JwksKeySource? jwks, string consumerClaim, KeyValuePair<string, string>[] claimHeaders, KeyValuePair<string, string>[] claimVars, int tokenCacheSize, TimeProvider time)
     {
         _claimVars = claimVars;
-        _validated = tokenCacheSize > 0 ? new ValidatedTokenCache(TimeProvider.System, tokenCacheSize) : null;
+        _validated = tokenCacheSize > 0 ? new ValidatedTokenCache(time, tokenCacheSize) : null;
         _inlineKeys = inlineKeys;
         _jwks = jwks;
         _consumerClaim = consumerClaim;
@@ -49,7 +49,7 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
     /// <summary>The upstream headers claims are copied to; the client's own values for them are removed.</summary>
     public IEnumerable<string> ClaimHeaderNames => _claimHeaders.Select(pair => pair.Value);
 
-    public static async Task<JwtScheme> CreateAsync(SchemeOptions options, string path, ILogger logger)
+    public static async Task<JwtScheme> CreateAsync(SchemeOptions options, string path, ILogger logger, TimeProvider time)
     {
         SchemeValidation.OnlyFields(options, path, "issuers", "audiences", "algorithms", "clockSkewSeconds", "signingKeys",
             "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders", "claimVars", "tokenCacheSize");
@@ -89,7 +89,8 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
                 uri,
                 TimeSpan.FromSeconds(options.JwksRefreshSeconds ?? 600),
                 TimeSpan.FromMilliseconds(options.JwksWaitMilliseconds ?? 2000),
-                logger);
+                logger,
+                time);
             await jwks.LoadAsync().ConfigureAwait(false);
         }
 
@@ -104,13 +105,39 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
             ValidateLifetime = true,
             ValidateIssuerSigningKey = true,
             TryAllIssuerSigningKeys = false,
+            // Lifetimes are judged by the gateway's clock, the one the validated-token cache reads too.
+            LifetimeValidator = (notBefore, expires, _, parameters) => ValidateLifetime(notBefore, expires, parameters.ClockSkew, time),
         };
         if (options.TokenCacheSize is < 0)
         {
             throw new PluginConfigurationException(path + ".tokenCacheSize", "must be 0 (no cache) or more");
         }
         return new JwtScheme(parameters, inlineKeys, jwks, options.ConsumerClaim ?? "sub", claimHeaders,
-            (options.ClaimVars ?? new Dictionary<string, string>()).ToArray(), options.TokenCacheSize ?? 10_000);
+            (options.ClaimVars ?? new Dictionary<string, string>()).ToArray(), options.TokenCacheSize ?? 10_000, time);
+    }
+
+    // Microsoft.IdentityModel's own lifetime rules (expiry required, expiry after not-before, skew both ways), on the
+    // gateway's TimeProvider where the library reads the system clock; it raises the same exceptions.
+    private static bool ValidateLifetime(DateTime? notBefore, DateTime? expires, TimeSpan clockSkew, TimeProvider time)
+    {
+        if (expires is not { } validTo)
+        {
+            throw new SecurityTokenNoExpirationException("The token has no expiration time.");
+        }
+        if (notBefore is { } validFrom && validFrom > validTo)
+        {
+            throw new SecurityTokenInvalidLifetimeException("The token's not-before time is after its expiration time.") { NotBefore = validFrom, Expires = validTo };
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        if (notBefore is { } from && from > now + clockSkew)
+        {
+            throw new SecurityTokenNotYetValidException("The token is not valid yet.") { NotBefore = from };
+        }
+        if (validTo < now - clockSkew)
+        {
+            throw new SecurityTokenExpiredException("The token has expired.") { Expires = validTo };
+        }
+        return true;
     }
 
     private static IReadOnlyList<string> Required(IReadOnlyList<string>? values, string path, string message) =>

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Plugins.Balancing;
 
@@ -10,22 +10,24 @@ namespace Gateway.Plugins.Balancing;
 public sealed class BalancingPlugin : IGatewayFilter
 {
     private readonly Dictionary<string, IBalancingPolicy> _policies;
+    private readonly TimeProvider _time;
 
     public BalancingPlugin(PluginSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
         var options = setup.GetConfig<BalancingOptions>();
+        _time = setup.Services.GetService<TimeProvider>() ?? TimeProvider.System;
         if (options.Clusters.Count == 0)
         {
             throw new PluginConfigurationException("$.clusters", "name at least one cluster and its policy");
         }
         _policies = options.Clusters.ToDictionary(
             pair => pair.Key,
-            pair => Create(pair.Value, $"$.clusters.{pair.Key}"),
+            pair => Create(pair.Value, $"$.clusters.{pair.Key}", _time),
             StringComparer.OrdinalIgnoreCase);
     }
 
-    private static IBalancingPolicy Create(PolicyOptions options, string path)
+    private static IBalancingPolicy Create(PolicyOptions options, string path, TimeProvider time)
     {
         void Only(bool allowed, object? value, string field)
         {
@@ -60,7 +62,7 @@ public sealed class BalancingPlugin : IGatewayFilter
                 {
                     throw new PluginConfigurationException(path + ".decaySeconds", "must be more than 0 and at most 3600");
                 }
-                return new PeakEwma(TimeSpan.FromSeconds(options.DecaySeconds ?? 10));
+                return new PeakEwma(TimeSpan.FromSeconds(options.DecaySeconds ?? 10), time);
             default:
                 throw new PluginConfigurationException(path + ".policy", $"'{policy}' is not a policy; use weighted-round-robin, consistent-hash or peak-ewma");
         }
@@ -83,7 +85,7 @@ public sealed class BalancingPlugin : IGatewayFilter
         if (policy.TracksCompletion)
         {
             // Told when the response is done whatever happens to the request, so an outstanding count never leaks.
-            context.HttpContext.Response.OnCompleted(Outstanding.CompleteAsync, new Outstanding(policy, chosen, Stopwatch.GetTimestamp()));
+            context.HttpContext.Response.OnCompleted(Outstanding.CompleteAsync, new Outstanding(policy, chosen, _time.GetTimestamp()));
         }
         return new ValueTask<bool>(true);
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace Gateway.Plugins.Balancing;
 
@@ -9,10 +8,10 @@ namespace Gateway.Plugins.Balancing;
 /// candidates are drawn at random and the cheaper one wins (power of two choices), so a slow destination gets less
 /// traffic without a herd moving all at once to the fastest.
 /// </summary>
-internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
+internal sealed class PeakEwma(TimeSpan decay, TimeProvider time) : IBalancingPolicy
 {
     private readonly ConcurrentDictionary<string, Stats> _stats = new(StringComparer.OrdinalIgnoreCase);
-    private readonly double _decayTicks = decay.TotalSeconds * Stopwatch.Frequency;
+    private readonly double _decayTicks = decay.TotalSeconds * time.TimestampFrequency;
 
     public bool TracksCompletion => true;
 
@@ -29,7 +28,7 @@ internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
         {
             second++;
         }
-        var now = Stopwatch.GetTimestamp();
+        var now = time.GetTimestamp();
         var (firstStats, secondStats) = (Get(candidates[first].Id), Get(candidates[second].Id));
         if (firstStats.Cost(now, _decayTicks) <= secondStats.Cost(now, _decayTicks))
         {
@@ -42,20 +41,20 @@ internal sealed class PeakEwma(TimeSpan decay) : IBalancingPolicy
 
     public void Completed(string destinationId, long startTimestamp)
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = time.GetTimestamp();
         Get(destinationId).Finish(now - startTimestamp, now, _decayTicks);
     }
 
-    private Stats Get(string id) => _stats.GetOrAdd(id, static _ => new Stats());
+    private Stats Get(string id) => _stats.GetOrAdd(id, static (_, now) => new Stats(now), time.GetTimestamp());
 
-    private sealed class Stats
+    private sealed class Stats(long created)
     {
         // Finagle's: a destination with a request in flight and no answer yet is avoided rather than piled onto.
         private const double UnmeasuredPenalty = long.MaxValue >> 16;
 
         private readonly Lock _gate = new();
         private double _ewma;
-        private long _stamp = Stopwatch.GetTimestamp();
+        private long _stamp = created;
         private int _pending;
 
         public void Start() => Interlocked.Increment(ref _pending);

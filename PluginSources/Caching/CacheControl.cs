@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Plugins.Caching;
@@ -49,6 +50,20 @@ internal readonly record struct CacheControl
     {
         MaxAge = Absent, SharedMaxAge = Absent, MaxStale = Absent, MinFresh = Absent, StaleWhileRevalidate = Absent, StaleIfError = Absent,
     };
+
+    /// <summary>A request's directives: its <c>Cache-Control</c>, or <c>Pragma: no-cache</c> when that is absent (RFC 9111 §5.4).</summary>
+    public static CacheControl OfRequest(IHeaderDictionary headers)
+    {
+        var cacheControl = headers.CacheControl;
+        if (StringValues.IsNullOrEmpty(cacheControl))
+        {
+            var pragma = headers.Pragma;
+            return !StringValues.IsNullOrEmpty(pragma) && pragma.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase)
+                ? None with { NoCache = true }
+                : None;
+        }
+        return Parse(cacheControl);
+    }
 
     /// <summary>
     /// Parses every <c>Cache-Control</c> field line. Unknown directives are ignored; a repeated directive keeps its

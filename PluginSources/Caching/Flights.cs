@@ -35,11 +35,11 @@ internal sealed class Flights
         public string Key { get; } = key;
 
         /// <summary>Waits for the leader's result; null when it had nothing to share or took longer than <paramref name="timeout"/>.</summary>
-        public async Task<FlightResult?> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        public async Task<FlightResult?> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
         {
             try
             {
-                return await _result.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+                return await _result.Task.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

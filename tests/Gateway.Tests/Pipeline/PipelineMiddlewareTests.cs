@@ -12,25 +12,16 @@ namespace Gateway.Tests.Pipeline;
 /// </summary>
 public sealed class PipelineMiddlewareTests : IAsyncLifetime
 {
-    private TestOrigin _d1 = null!;
-    private TestOrigin _d2 = null!;
+    private OriginPair _origins = null!;
 
-    public async Task InitializeAsync()
-    {
-        _d1 = await TestOrigin.StartAsync("d1");
-        _d2 = await TestOrigin.StartAsync("d2");
-    }
+    public async Task InitializeAsync() => _origins = await OriginPair.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _d1.DisposeAsync();
-        await _d2.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _origins.DisposeAsync();
 
     private TestGatewayBuilder TwoRoutes(string probe) => TestGateway.Create()
         .Route("a", "/a/{**rest}", "c")
         .Route("b", "/b/{**rest}", "c")
-        .Cluster("c", _d1)
+        .Cluster("c", _origins.D1)
         .TestPlugin(probe);
 
     [Theory]
@@ -88,7 +79,7 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode)418, response.StatusCode);
         Assert.Equal("probe:gate", await response.Content.ReadAsStringAsync());
         Assert.Equal("a", response.Headers.GetValues("x-route").Single());
-        Assert.Equal(0, _d1.Requests);
+        Assert.Equal(0, _origins.D1.Requests);
     }
 
     [Theory]
@@ -98,7 +89,7 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
     {
         await using var gateway = await TestGateway.Create()
             .Route("a", "/a/{**rest}", "c")
-            .Cluster("c", _d1, _d2)
+            .Cluster("c", _origins.D1, _origins.D2)
             .TestPlugin(probe)
             .Pipeline($$"""{ "pipeline": [ { "plugin": "{{probe}}", "config": { "tag": "pin", "choose": "d2" } } ] }""")
             .StartAsync();
@@ -109,8 +100,8 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
             Assert.Equal("d2", (await OriginEcho.ReadAsync(response)).Origin);
             Assert.Equal("d2", response.Headers.GetValues("x-candidates").Single());
         }
-        Assert.Equal(0, _d1.Requests);
-        Assert.Equal(20, _d2.Requests);
+        Assert.Equal(0, _origins.D1.Requests);
+        Assert.Equal(20, _origins.D2.Requests);
     }
 
     [Theory]
@@ -120,7 +111,7 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
     {
         await using var gateway = await TestGateway.Create()
             .Route("a", "/a/{**rest}", "c")
-            .Cluster("c", (_d1, "blue"), (_d2, "green"))
+            .Cluster("c", (_origins.D1, "blue"), (_origins.D2, "green"))
             .TestPlugin(probe)
             .Pipeline($$"""{ "pipeline": [ { "plugin": "{{probe}}", "config": { "tag": "ab", "group": "green" } } ] }""")
             .StartAsync();
@@ -130,7 +121,7 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
             using var response = await gateway.Proxy.GetAsync("a/x");
             Assert.Equal("d2", (await OriginEcho.ReadAsync(response)).Origin);
         }
-        Assert.Equal(0, _d1.Requests);
+        Assert.Equal(0, _origins.D1.Requests);
     }
 
     [Theory]
@@ -146,7 +137,7 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(0, _d1.Requests);
+        Assert.Equal(0, _origins.D1.Requests);
     }
 
     [Theory]
@@ -226,7 +217,7 @@ public sealed class PipelineMiddlewareTests : IAsyncLifetime
         Assert.Equal("probe:gate", await response.Content.ReadAsStringAsync());
         // Only the stage before the one that answered unwinds through it; the answering stage and later ones do not.
         Assert.Equal("outer", response.Headers.GetValues("x-order-out").Single());
-        Assert.Equal(0, _d1.Requests);
+        Assert.Equal(0, _origins.D1.Requests);
     }
 
     [Theory]

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Gateway.Tests.Plugins;
@@ -21,7 +22,8 @@ public sealed class AuthPluginTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _origin.DisposeAsync();
 
-    private Task<TestGateway> StartAsync(string authConfig) => TestGateway.Create()
+    private Task<TestGateway> StartAsync(string authConfig, TimeProvider? time = null) => TestGateway.Create()
+        .Time(time ?? TimeProvider.System)
         .Route("api", "/api/{**rest}", "backend")
         .Cluster("backend", _origin)
         .FirstPartyPlugin("Auth")
@@ -184,6 +186,31 @@ public sealed class AuthPluginTests : IAsyncLifetime
         await AssertUnauthorizedAsync(response, "Bearer");
         Assert.True(_origin.Requests == 0, what);
         Assert.Contains(gateway.Logs.Lines, line => line.Category == "Gateway.Plugins.Auth" && line.Message.StartsWith("Rejected /api/x: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Jwt_LifetimeIsJudgedByTheGatewaysClock_NotYetValid_ThenValidAndRemembered_ThenExpired()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        // Valid from 10 minutes before its expiry, 20 minutes from now; the configured skew is 30 s.
+        var token = AuthTokens.Create(SharedRsa, SecurityAlgorithms.RsaSha256, expires: clock.GetUtcNow().UtcDateTime.AddMinutes(20));
+        await using var gateway = await StartAsync(JwtConfig($$"""[ {{AuthTokens.PublicJwk(SharedRsa).ToJsonString()}} ]""", """["RS256"]"""), clock);
+        Task<HttpResponseMessage> Send() => GetAsync(gateway, "api/x", h => h.Authorization = new AuthenticationHeaderValue("Bearer", token));
+
+        using var early = await Send();
+        clock.Advance(TimeSpan.FromMinutes(11));
+        using var valid = await Send();
+        using var remembered = await Send();
+        clock.Advance(TimeSpan.FromMinutes(10));
+        using var expired = await Send();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, early.StatusCode);
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (valid.StatusCode, remembered.StatusCode));
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        var reasons = gateway.Logs.Lines.Where(line => line.Message.StartsWith("Rejected /api/x: ", StringComparison.Ordinal)).Select(line => line.Message).ToList();
+        Assert.Equal(2, reasons.Count);
+        Assert.Contains("the token is not valid yet", reasons[0]);
+        Assert.Contains("the token has expired", reasons[1]);
     }
 
     [Fact]

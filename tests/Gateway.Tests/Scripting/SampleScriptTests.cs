@@ -6,24 +6,15 @@ namespace Gateway.Tests.Scripting;
 /// <summary>The samples shipped in scripts/, run from their files as a user would configure them.</summary>
 public sealed class SampleScriptTests : IAsyncLifetime
 {
-    private TestOrigin _d1 = null!;
-    private TestOrigin _d2 = null!;
+    private OriginPair _origins = null!;
 
-    public async Task InitializeAsync()
-    {
-        _d1 = await TestOrigin.StartAsync("d1");
-        _d2 = await TestOrigin.StartAsync("d2");
-    }
+    public async Task InitializeAsync() => _origins = await OriginPair.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _d1.DisposeAsync();
-        await _d2.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _origins.DisposeAsync();
 
     private Task<TestGateway> StartAsync(string sample, string pipeline) => TestGateway.Create()
         .Route("api", "/api/{**rest}", "backend")
-        .Cluster("backend", _d1, _d2)
+        .Cluster("backend", _origins.D1, _origins.D2)
         .SampleScript(sample)
         .Pipeline(pipeline)
         .StartAsync();
@@ -98,7 +89,7 @@ public sealed class SampleScriptTests : IAsyncLifetime
         if (expected == HttpStatusCode.Forbidden)
         {
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
-            Assert.Equal(0, _d1.Requests + _d2.Requests);
+            Assert.Equal(0, _origins.D1.Requests + _origins.D2.Requests);
         }
     }
 

@@ -7,24 +7,15 @@ namespace Gateway.Tests.Scripting;
 /// <summary>Script entries in a real gateway: the ctx API, both directions, and sharing with C# plugins.</summary>
 public sealed class ScriptStageTests : IAsyncLifetime
 {
-    private TestOrigin _d1 = null!;
-    private TestOrigin _d2 = null!;
+    private OriginPair _origins = null!;
 
-    public async Task InitializeAsync()
-    {
-        _d1 = await TestOrigin.StartAsync("d1");
-        _d2 = await TestOrigin.StartAsync("d2");
-    }
+    public async Task InitializeAsync() => _origins = await OriginPair.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _d1.DisposeAsync();
-        await _d2.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _origins.DisposeAsync();
 
     private TestGatewayBuilder Gateway() => TestGateway.Create()
         .Route("api", "/api/{**rest}", "backend")
-        .Cluster("backend", _d1, _d2)
+        .Cluster("backend", _origins.D1, _origins.D2)
         .TestPlugin("Probe");
 
     [Fact]
@@ -105,7 +96,7 @@ public sealed class ScriptStageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, text.StatusCode);
         Assert.Equal("accepted", await text.Content.ReadAsStringAsync());
         Assert.Equal("text/plain; charset=utf-8", text.Content.Headers.ContentType!.ToString());
-        Assert.Equal(0, _d1.Requests + _d2.Requests);
+        Assert.Equal(0, _origins.D1.Requests + _origins.D2.Requests);
     }
 
     [Fact]
@@ -178,7 +169,7 @@ public sealed class ScriptStageTests : IAsyncLifetime
             Assert.Equal("d1,d2", echo.Headers["x-candidates"]);
             Assert.Equal("false", echo.Headers["x-unknown"]);
         }
-        Assert.Equal(0, _d1.Requests);
+        Assert.Equal(0, _origins.D1.Requests);
     }
 
     public static TheoryData<string, string> Misuses => new()

@@ -6,7 +6,7 @@ using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Xunit.Abstractions;
 
-namespace Gateway.Tests.Caching;
+namespace Gateway.Tests.Plugins;
 
 /// <summary>The Caching plugin on a real redis-server: shared by gateway nodes, and never the reason a request fails.</summary>
 public sealed class CachingRedisTests(ITestOutputHelper output)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Gateway.Tests.Caching;
+namespace Gateway.Tests.Infrastructure;
 
 /// <summary>
 /// A real redis-server on 127.0.0.1 and a free port, started from the binary <c>GATEWAY_TEST_REDIS_SERVER</c> names

@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.AspNetCore.Http;
 
-namespace Gateway.Tests.Caching;
+namespace Gateway.Tests.Plugins;
 
 /// <summary>The Caching plugin against a real origin whose answers each test scripts: RFC 9111 as a shared cache applies it.</summary>
 public sealed class CachingPluginTests
@@ -22,7 +23,8 @@ public sealed class CachingPluginTests
         return context.Response.WriteAsync($"body-{n}");
     });
 
-    private static Task<TestGateway> GatewayAsync(TestOrigin origin, string config = "{}") => TestGateway.Create()
+    private static Task<TestGateway> GatewayAsync(TestOrigin origin, string config = "{}", TimeProvider? time = null) => TestGateway.Create()
+        .Time(time ?? TimeProvider.System)
         .Route("api", "/api/{**rest}", "backend")
         .Cluster("backend", origin)
         .FirstPartyPlugin("Caching")
@@ -245,10 +247,11 @@ public sealed class CachingPluginTests
             context.Response.Headers.CacheControl = "max-age=1";
             return context.Response.WriteAsync($"body-{n}");
         });
-        await using var gateway = await GatewayAsync(origin);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, time: clock);
         await GetAsync(gateway);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromSeconds(1.2));
         var revalidated = await GetAsync(gateway);
         var hit = await GetAsync(gateway);
 
@@ -277,9 +280,10 @@ public sealed class CachingPluginTests
             context.Response.Headers.CacheControl = "max-age=1";
             return context.Response.WriteAsync($"body-{n}");
         });
-        await using var gateway = await GatewayAsync(origin, $$"""{ "storeSetCookie": {{(storeSetCookie ? "true" : "false")}} }""");
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, $$"""{ "storeSetCookie": {{(storeSetCookie ? "true" : "false")}} }""", clock);
         await GetAsync(gateway);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromSeconds(1.2));
 
         var revalidated = await GetAsync(gateway);
         var after = await GetAsync(gateway);
@@ -322,13 +326,14 @@ public sealed class CachingPluginTests
     public async Task RequestDirectives_NoCacheGoesUpstream_OnlyIfCachedNeverDoes_MaxStaleTakesAStaleCopy()
     {
         await using var origin = await OriginAsync(("Cache-Control", "max-age=1"));
-        await using var gateway = await GatewayAsync(origin);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, time: clock);
 
         var onlyIfCached = await GetAsync(gateway, headers: ("Cache-Control", "only-if-cached"));
         await GetAsync(gateway);
         var noCache = await GetAsync(gateway, headers: ("Cache-Control", "no-cache"));
         var pragma = await GetAsync(gateway, headers: ("Pragma", "no-cache"));
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromSeconds(1.2));
         var maxStale = await GetAsync(gateway, headers: ("Cache-Control", "max-stale=60"));
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, onlyIfCached.Status);
@@ -342,10 +347,11 @@ public sealed class CachingPluginTests
     public async Task MustRevalidate_IsNeverServedStale()
     {
         await using var origin = await OriginAsync(("Cache-Control", "max-age=1, must-revalidate"));
-        await using var gateway = await GatewayAsync(origin);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, time: clock);
         await GetAsync(gateway);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromSeconds(1.2));
         var second = await GetAsync(gateway, headers: ("Cache-Control", "max-stale=60"));
 
         Assert.Equal(("body-2", "MISS"), (second.Body, second.Cache));
@@ -459,9 +465,10 @@ public sealed class CachingPluginTests
             context.Response.Headers.CacheControl = n == 1 ? "max-age=1, stale-while-revalidate=60" : "max-age=60";
             await context.Response.WriteAsync($"body-{n}");
         });
-        await using var gateway = await GatewayAsync(origin);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, time: clock);
         await GetAsync(gateway);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromSeconds(1.2));
 
         var leader = GetAsync(gateway);
         await revalidating.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -631,9 +638,10 @@ public sealed class CachingPluginTests
             context.Response.Headers.CacheControl = cacheControl;
             return context.Response.WriteAsync($"body-{n}");
         });
-        await using var gateway = await GatewayAsync(origin, config);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, config, clock);
         await GetAsync(gateway);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromSeconds(1.2));
 
         var failing = await GetAsync(gateway);
 
@@ -645,10 +653,11 @@ public sealed class CachingPluginTests
     public async Task UnreachableUpstream_IsAnsweredForByAStaleCopy_WhenTheConfigAllows()
     {
         var origin = await OriginAsync(("Cache-Control", "max-age=1"));
-        await using var gateway = await GatewayAsync(origin, """{ "staleOnErrorSeconds": 60 }""");
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, """{ "staleOnErrorSeconds": 60 }""", clock);
         await GetAsync(gateway);
         await origin.DisposeAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromSeconds(1.2));
 
         var unreachable = await GetAsync(gateway);
 

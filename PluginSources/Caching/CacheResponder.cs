@@ -1,0 +1,57 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Plugins.Caching;
+
+/// <summary>
+/// Answers from the store, and says what the cache did: the status header (HIT, MISS, STALE, REVALIDATED, BYPASS)
+/// and, when configured, the key header an operator purges by.
+/// </summary>
+/// <param name="statusHeader">The status header's name; null for none.</param>
+/// <param name="keyHeader">The key header's name; null for none.</param>
+internal sealed class CacheResponder(string? statusHeader, string? keyHeader)
+{
+    /// <summary>Whether responses carry their cache key, so it is worth building for a bypassed request.</summary>
+    public bool ShowsKey => keyHeader is not null;
+
+    /// <summary>
+    /// Answers with a stored response <paramref name="age"/> milliseconds old: a 304 when the client's conditions
+    /// match it (RFC 9110 §13.2.2), the response otherwise, its body left to the runner to write last.
+    /// </summary>
+    public void Serve(PluginContext context, StoredResponse stored, long age, string status, string key)
+    {
+        var http = context.HttpContext;
+        var response = http.Response;
+        var notModified = stored.Status == StatusCodes.Status200OK && ConditionalRequests.ClientHasIt(http.Request.Headers, stored);
+        response.StatusCode = notModified ? StatusCodes.Status304NotModified : stored.Status;
+        var headers = response.Headers;
+        foreach (var (name, value) in stored.Headers)
+        {
+            if (!notModified || ConditionalRequests.IsNotModifiedField(name))
+            {
+                headers.Append(name, value);
+            }
+        }
+        headers.Age = (age / 1000).ToString(CultureInfo.InvariantCulture);
+        SetStatus(response, status, key);
+        if (!notModified)
+        {
+            // Set here rather than by the runner: on a revalidation the forwarder may send the headers before it.
+            response.ContentLength = stored.Body.Length;
+            context.DeferResponseBody(stored.Body);
+        }
+    }
+
+    public void SetStatus(HttpResponse response, string status, string? key)
+    {
+        if (statusHeader is not null)
+        {
+            response.Headers[statusHeader] = status;
+        }
+        if (keyHeader is not null && key is not null)
+        {
+            response.Headers[keyHeader] = key;
+        }
+    }
+}
