@@ -4,7 +4,6 @@ using Gateway.Caching;
 using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.Scripting;
-using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;

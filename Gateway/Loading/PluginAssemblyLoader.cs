@@ -1,7 +1,6 @@
 using System.Reflection;
 using Gateway.Plugins;
 using McMaster.NETCore.Plugins;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Distributed;
 
 namespace Gateway.Loading;

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Gateway.ProxyConfig;
 using Gateway.Scripting;
 using Yarp.ReverseProxy.Configuration;

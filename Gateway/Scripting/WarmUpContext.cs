@@ -5,7 +5,7 @@ namespace Gateway.Scripting;
 
 /// <summary>
 /// The synthetic request a script's hooks run against before its pipeline takes traffic, so the first real request
-/// does not pay for compiling Jint's interpreter paths (~120 ms in a fresh process, past the default time bound).
+/// does not pay for compiling Jint's interpreter paths (in a fresh process, longer than the default time bound).
 /// </summary>
 internal sealed class WarmUpContext : PluginContext
 {

@@ -1,7 +1,6 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Plugins.Balancing;
 

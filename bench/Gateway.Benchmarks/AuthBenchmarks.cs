@@ -5,7 +5,6 @@ using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Gateway.Plugins;
 using Gateway.Plugins.Auth;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -2,7 +2,6 @@ using Acornima.Ast;
 using Jint;
 using Jint.Native;
 using Jint.Native.Object;
-using Jint.Runtime.Descriptors;
 
 namespace Gateway.Scripting.Sandbox;
 

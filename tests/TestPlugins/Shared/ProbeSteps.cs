@@ -1,6 +1,5 @@
 using System.Text;
 using Gateway.Plugins;
-using Microsoft.AspNetCore.Http;
 
 namespace Probe;
 
