@@ -13,9 +13,14 @@ namespace Gateway.Pipeline;
 /// </summary>
 internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<PipelineHolder> logger)
 {
-    // How long a replaced snapshot stays reachable after YARP has switched routes, for requests it had routed by the
-    // old ones before switching and that have not reached the pipeline yet.
-    private static readonly TimeSpan RoutingGrace = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long a replaced snapshot stays reachable after YARP has switched routes, for requests it had routed by the
+    /// old ones before switching and that have not reached the pipeline yet.
+    /// </summary>
+    internal static readonly TimeSpan RoutingGrace = TimeSpan.FromSeconds(1);
+
+    // Cut short by a stop: the server takes no more requests, so none can still be on its way to an old snapshot.
+    private readonly CancellationTokenSource _stopping = new();
 
     private PipelineSnapshot? _current;
 
@@ -82,9 +87,10 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
     }
 
     /// <summary>Retires the current snapshot without a successor, when the gateway stops.</summary>
-    /// <returns>Completes when every retired snapshot, those still in their routing grace included, has drained and unloaded.</returns>
+    /// <returns>Completes when every retired snapshot has drained and unloaded; routing graces still running are cut short.</returns>
     public Task RetireAllAsync()
     {
+        _stopping.Cancel();
         if (Interlocked.Exchange(ref _current, null) is { } current)
         {
             Interlocked.Increment(ref _retiring);
@@ -99,7 +105,7 @@ internal sealed partial class PipelineHolder(IOptionsMonitor<GatewayOptions> opt
         {
             if (grace > TimeSpan.Zero)
             {
-                await Task.Delay(grace, time).ConfigureAwait(false);
+                await Task.Delay(grace, time, _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 ImmutableInterlocked.Update(ref _others, others => others.Remove(snapshot));
             }
             await DrainAndUnloadAsync(snapshot).ConfigureAwait(false);

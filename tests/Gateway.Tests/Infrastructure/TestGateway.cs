@@ -5,6 +5,7 @@ using Gateway.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Infrastructure;
 
@@ -43,6 +44,16 @@ internal sealed class TestGateway : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public PipelineHolder Holder => Services.GetRequiredService<PipelineHolder>();
+
+    /// <summary>
+    /// Completes when every pipeline retired so far has drained and unloaded. On a fake clock the routing grace is
+    /// moved past first; on the real one it is waited out.
+    /// </summary>
+    public Task RetirementsAsync()
+    {
+        (Services.GetRequiredService<TimeProvider>() as FakeTimeProvider)?.Advance(PipelineHolder.RoutingGrace);
+        return Holder.Retirements;
+    }
 
     public string PluginsPath => Path.Combine(Directory, "plugins");
 

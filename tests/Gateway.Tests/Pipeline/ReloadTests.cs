@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Pipeline;
 
@@ -8,13 +9,15 @@ namespace Gateway.Tests.Pipeline;
 [Collection(JsonUserNewContexts.Name)]
 public sealed class ReloadTests : IAsyncLifetime
 {
+    // The routing grace after each reload passes when a test says so (TestGateway.RetirementsAsync), not in real time.
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
     private TestOrigin _origin = null!;
 
     public async Task InitializeAsync() => _origin = await TestOrigin.StartAsync("d1");
 
     public async Task DisposeAsync() => await _origin.DisposeAsync();
 
-    private TestGatewayBuilder Gateway() => TestGateway.Create().Route("all", "{**rest}", "c").Cluster("c", _origin);
+    private TestGatewayBuilder Gateway() => TestGateway.Create().Time(_clock).Route("all", "{**rest}", "c").Cluster("c", _origin);
 
     [Fact]
     public async Task Reload_NewPluginBuildUnderConcurrentTraffic_NoRequestFailsAndNewRequestsSeeIt()
@@ -91,10 +94,12 @@ public sealed class ReloadTests : IAsyncLifetime
         gateway.InstallPlugin("Versioned", Path.Combine(RepoPaths.TestPlugins, "VersionedV2"));
         await gateway.ReloadOkAsync();
         using var fresh = await gateway.Proxy.GetAsync("x");
-        var retiredBeforeRelease = gateway.Holder.Retirements.IsCompleted;
+        var retirements = gateway.RetirementsAsync();
+        // Past its routing grace, the old pipeline still waits for the request running on it.
+        var retiredBeforeRelease = await Task.WhenAny(retirements, Task.Delay(TimeSpan.FromMilliseconds(200))) == retirements;
         _origin.Release();
         using var old = await inFlight;
-        await gateway.Holder.Retirements;
+        await retirements;
 
         Assert.Equal("2", fresh.Headers.GetValues("x-plugin-version").Single());
         Assert.Equal("1", old.Headers.GetValues("x-plugin-version").Single());
@@ -118,7 +123,7 @@ public sealed class ReloadTests : IAsyncLifetime
         var old = LoadContexts.OfCurrent(gateway.Holder);
 
         await gateway.ReloadOkAsync();
-        await gateway.Holder.Retirements;
+        await gateway.RetirementsAsync();
 
         Assert.Equal(0, await LoadContexts.CollectAsync(old));
     }
@@ -155,7 +160,7 @@ public sealed class ReloadTests : IAsyncLifetime
         var retired = LoadContexts.OfCurrent(gateway.Holder);
 
         await gateway.ReloadOkAsync();
-        await gateway.Holder.Retirements;
+        await gateway.RetirementsAsync();
 
         // No collection by the test: an idle gateway would otherwise keep an unloaded context until the next full
         // one, which a heap walk meanwhile (dotnet-gcdump) meets as a fault in the runtime.
@@ -182,7 +187,7 @@ public sealed class ReloadTests : IAsyncLifetime
             old.AddRange(LoadContexts.OfCurrent(gateway.Holder));
             await gateway.ReloadOkAsync();
         }
-        await gateway.Holder.Retirements;
+        await gateway.RetirementsAsync();
 
         Assert.Equal(0, await LoadContexts.CollectAsync(old));
         Assert.Equal(1, LoadContexts.AliveSince("JsonUserNew", before));
