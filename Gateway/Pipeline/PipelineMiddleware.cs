@@ -81,7 +81,6 @@ internal sealed partial class PipelineMiddleware
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
         var request = Begin(context, proxy, snapshot, holdsResponse: true);
-        var handoff = request.Handoff;
         try
         {
             try
@@ -95,12 +94,12 @@ internal sealed partial class PipelineMiddleware
             }
             finally
             {
-                handoff.ReleaseResponse();
+                request.Handoff.ReleaseResponse();
             }
 
-            if (handoff.Forwarding is { } forwarding)
+            if (request.Handoff.Forwarding is { } forwarding)
             {
-                await handoff.WaitForForwardingAsync().ConfigureAwait(false);
+                await request.Handoff.WaitForForwardingAsync().ConfigureAwait(false);
                 await forwarding.ConfigureAwait(false);
             }
             await _answers.FinishAsync(request).ConfigureAwait(false);
@@ -116,7 +115,6 @@ internal sealed partial class PipelineMiddleware
     private async Task RunFiltersAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
         var request = Begin(context, proxy, snapshot, holdsResponse: false);
-        var handoff = request.Handoff;
         try
         {
             try
@@ -134,14 +132,14 @@ internal sealed partial class PipelineMiddleware
                 }
                 if (passed == stages.Length)
                 {
-                    await handoff.ForwardPastFilters(chain).ConfigureAwait(false);
+                    await request.Handoff.ForwardPastFilters(chain).ConfigureAwait(false);
                 }
                 else
                 {
-                    handoff.PassedFilters(chain, passed);
+                    request.Handoff.PassedFilters(chain, passed);
                 }
                 // When a filter answered, or YARP did (no response transform ran), the response steps run now.
-                handoff.RunPendingResponseSteps();
+                request.Handoff.RunPendingResponseSteps();
             }
             catch (Exception ex)
             {
