@@ -21,6 +21,12 @@ public sealed record GatewayOptions
     /// </summary>
     public TimeSpan UpstreamActivityTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long each plugin of a new pipeline may take in <c>IAsyncInitializable.InitializeAsync</c> before the reload is
+    /// rejected.
+    /// </summary>
+    public TimeSpan PluginInitializeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a retired pipeline may wait for in-flight requests before a warning is logged.</summary>
     public TimeSpan DrainWarningAfter { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -13,7 +13,7 @@ public sealed class PluginSetup
     /// <param name="name">The entry's plugin name.</param>
     /// <param name="config">The entry's <c>config</c> object, with <c>${env:NAME}</c> already replaced.</param>
     /// <param name="logger">A logger whose category names the plugin.</param>
-    /// <param name="services">The gateway's services, such as <c>IDistributedCache</c>.</param>
+    /// <param name="services">The services the plugin may resolve (see <see cref="Services"/>).</param>
     public PluginSetup(string name, JsonElement config, ILogger logger, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -35,8 +35,10 @@ public sealed class PluginSetup
     public ILogger Logger { get; }
 
     /// <summary>
-    /// The gateway's shared services: <c>IDistributedCache</c>, <c>TimeProvider</c>, <c>IHttpClientFactory</c>,
-    /// <c>ILoggerFactory</c>. Resolve what you need in the constructor, not per request.
+    /// The gateway's services a plugin may use, and only these: <c>IDistributedCache</c> (Redis when configured,
+    /// in-process otherwise), <c>TimeProvider</c> (read time through it, so tests can move it), <c>IHttpClientFactory</c>,
+    /// <c>ILoggerFactory</c> and <c>IProblemDetailsService</c>. Any other type resolves to null, and
+    /// <c>GetRequiredService</c> throws naming this list. Resolve what you need in the constructor, not per request.
     /// </summary>
     public IServiceProvider Services { get; }
 

@@ -107,8 +107,28 @@ internal static class PluginAssemblyLoader
             0 => throw new PluginLoadException($"{path} has no public class implementing {nameof(IGatewayPlugin)}"),
             _ => throw new PluginLoadException($"{path} has {candidates.Length} public classes implementing {nameof(IGatewayPlugin)} ({string.Join(", ", candidates.Select(c => c.Name))}); a plugin has exactly one"),
         };
+        RejectFilterWithInvoke(type, path);
         return type.GetConstructor([typeof(PluginSetup)])
             ?? type.GetConstructor(Type.EmptyTypes)
             ?? throw new PluginLoadException($"{type.FullName} in {path} needs a public constructor taking {nameof(PluginSetup)}, or none");
+    }
+
+    /// <summary>
+    /// A filter's steps are <c>OnRequestAsync</c> and <c>OnResponse</c>: on a route of filters the runner calls them
+    /// directly and an <c>InvokeAsync</c> of the filter's own would be skipped there but run on mixed routes. Rather than
+    /// behave two ways, such a plugin is refused.
+    /// </summary>
+    internal static void RejectFilterWithInvoke(Type type, string path)
+    {
+        if (!typeof(IGatewayFilter).IsAssignableFrom(type))
+        {
+            return;
+        }
+        var invoke = type.GetInterfaceMap(typeof(IGatewayPlugin)).TargetMethods.Single();
+        if (invoke.DeclaringType != typeof(IGatewayFilter))
+        {
+            throw new PluginLoadException(
+                $"{type.FullName} in {path} is an {nameof(IGatewayFilter)} and implements {nameof(IGatewayPlugin.InvokeAsync)} too, which a route of filters never calls: put the work in OnRequestAsync and OnResponse, or implement {nameof(IGatewayPlugin)} alone");
+        }
     }
 }

@@ -13,11 +13,14 @@ namespace Gateway.Pipeline;
 /// </summary>
 internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory loggerFactory, TimeProvider time)
 {
+    private readonly PluginServices _pluginServices = new(services);
+
     /// <param name="generation">The new snapshot's generation number.</param>
     /// <param name="entries">The entries of the pipeline file; those with errors of their own are checked, not built.</param>
     /// <param name="routes">The proxy configuration's routes, which entries may name; null when it did not validate.</param>
     /// <param name="locations">Where the pipeline file, plugins and scripts are.</param>
     /// <param name="scriptOptions">The bounds scripts run under.</param>
+    /// <param name="initializeTimeout">How long each plugin's <see cref="IAsyncInitializable.InitializeAsync"/> may take.</param>
     /// <param name="errors">The reload's errors so far; this build's are added. Anything in it rejects the build.</param>
     /// <returns>The snapshot; null when the reload has errors, with nothing of the build left loaded.</returns>
     public async Task<PipelineSnapshot?> BuildAsync(
@@ -26,6 +29,7 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
         IReadOnlyList<RouteConfig>? routes,
         PipelineLocations locations,
         ScriptOptions scriptOptions,
+        TimeSpan initializeTimeout,
         List<PipelineError> errors)
     {
         var assemblies = new Dictionary<string, LoadedPluginAssembly>(StringComparer.Ordinal);
@@ -64,6 +68,11 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
             }
         }
 
+        if (errors.Count == 0)
+        {
+            // Only a pipeline that can serve is started: a rejected one would throw the work away.
+            await InitializeAsync(stages, initializeTimeout, errors).ConfigureAwait(false);
+        }
         var built = new PipelineSnapshot(generation, time.GetUtcNow(), entries, stages.ToImmutable(), [.. assemblies.Values], routes ?? []);
         if (errors.Count == 0)
         {
@@ -101,15 +110,14 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
             }
         }
 
-        var setup = new PluginSetup(entry.Name, entry.Config, loggerFactory.CreateLogger("Gateway.Plugins." + entry.Name), services);
+        var setup = new PluginSetup(entry.Name, entry.Config, loggerFactory.CreateLogger("Gateway.Plugins." + entry.Name), _pluginServices);
         try
         {
             return new PipelineStage(entry, assembly.CreateInstance(setup), assembly.Version);
         }
         catch (PluginConfigurationException ex)
         {
-            var path = $"{entry.Path}.config{(ex.Path.StartsWith('$') ? ex.Path[1..] : "." + ex.Path)}";
-            errors.Add(new PipelineError(entry.DisplayName, path, ex.Message));
+            errors.Add(ConfigError(entry, ex));
         }
         catch (PluginLoadException ex)
         {
@@ -117,6 +125,36 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
         }
         return null;
     }
+
+    // Every plugin at once, each within the timeout: a reload takes as long as its slowest plugin, not their sum.
+    private async Task InitializeAsync(IEnumerable<PipelineStage> stages, TimeSpan timeout, List<PipelineError> errors)
+    {
+        var outcomes = await Task.WhenAll(stages.Where(stage => stage.NeedsInitialization).Select(async stage =>
+        {
+            using var canceled = new CancellationTokenSource(timeout, time);
+            try
+            {
+                await stage.InitializeAsync(canceled.Token).AsTask().WaitAsync(timeout, time).ConfigureAwait(false);
+                return null;
+            }
+            catch (PluginConfigurationException ex)
+            {
+                return ConfigError(stage.Entry, ex);
+            }
+            catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && canceled.IsCancellationRequested))
+            {
+                return new PipelineError(stage.Entry.DisplayName, stage.Entry.Path, $"did not finish initializing within {timeout.TotalSeconds:0.###} s (Gateway:PluginInitializeTimeout)");
+            }
+            catch (Exception ex)
+            {
+                return new PipelineError(stage.Entry.DisplayName, stage.Entry.Path, $"initializing threw {ex.GetType().Name}: {ex.Message}");
+            }
+        })).ConfigureAwait(false);
+        errors.AddRange(outcomes.OfType<PipelineError>());
+    }
+
+    private static PipelineError ConfigError(PipelineEntry entry, PluginConfigurationException ex) =>
+        new(entry.DisplayName, $"{entry.Path}.config{(ex.Path.StartsWith('$') ? ex.Path[1..] : "." + ex.Path)}", ex.Message);
 
     private static PipelineStage? CreateScriptStage(PipelineEntry entry, ScriptLoader scripts, List<PipelineError> errors)
     {

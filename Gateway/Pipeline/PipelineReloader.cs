@@ -42,7 +42,7 @@ internal sealed partial class PipelineReloader(
             var entries = PipelineFileReader.ReadFile(pipelineFile, Environment.GetEnvironmentVariable, errors);
             var locations = new PipelineLocations(pipelineFile, GatewayOptions.Resolve(gateway.PluginsPath), GatewayOptions.Resolve(gateway.ScriptsPath));
             proxy = proxy is null ? null : proxy with { Routes = KeepUnchangedRoutes(proxy.Routes) };
-            var snapshot = await builder.BuildAsync(_generation + 1, entries, proxy?.Routes, locations, scripts, errors).ConfigureAwait(false);
+            var snapshot = await builder.BuildAsync(_generation + 1, entries, proxy?.Routes, locations, scripts, gateway.PluginInitializeTimeout, errors).ConfigureAwait(false);
             if (snapshot is null)
             {
                 return Rejected(errors);

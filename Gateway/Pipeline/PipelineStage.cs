@@ -47,6 +47,13 @@ internal sealed class PipelineStage
     /// <summary>Whether the plugin is an <see cref="IGatewayFilter"/>, which a chain of filters calls step by step.</summary>
     public bool IsFilter { get; }
 
+    /// <summary>Whether the plugin has asynchronous start-up work (<see cref="IAsyncInitializable"/>).</summary>
+    public bool NeedsInitialization => _plugin is IAsyncInitializable;
+
+    /// <summary>Runs the plugin's start-up work, once, before its snapshot serves.</summary>
+    public ValueTask InitializeAsync(CancellationToken cancellationToken) =>
+        _plugin is IAsyncInitializable plugin ? plugin.InitializeAsync(cancellationToken) : default;
+
     public bool AppliesTo(string routeId) =>
         Entry.AllRoutes || Entry.Routes.Contains(routeId, StringComparer.OrdinalIgnoreCase);
 

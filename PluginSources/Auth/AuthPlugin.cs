@@ -11,7 +11,7 @@ namespace Gateway.Plugins.Auth;
 /// consumer into <c>vars</c> and, if configured, an upstream header; removes the credentials before the request goes
 /// upstream. Otherwise answers 401 problem+json with a challenge per scheme.
 /// </summary>
-public sealed partial class AuthPlugin : IGatewayFilter, IDisposable
+public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, IDisposable
 {
     private readonly IAuthScheme[] _schemes;
     private readonly string[] _spoofableHeaders;
@@ -71,11 +71,17 @@ public sealed partial class AuthPlugin : IGatewayFilter, IDisposable
         {
             "apikey" => ApiKeyScheme.Create(options, path),
             "basic" => BasicScheme.Create(options, path),
-            // The plugin is built at reload, off the request path: waiting here for a JWKS fetch (bounded) is fine.
-            "jwt" => JwtScheme.CreateAsync(options, path, logger, time).GetAwaiter().GetResult(),
+            "jwt" => JwtScheme.Create(options, path, logger, time),
             _ => throw new PluginConfigurationException(path + ".scheme", $"'{options.Scheme}' is not a scheme; use apikey, basic or jwt"),
         };
     }
+
+    /// <summary>
+    /// Fetches every JWT scheme's JWKS before the pipeline serves, each within its own bound; a fetch that fails is
+    /// logged and retried on demand, so it does not fail the reload (tokens signed with inline keys still pass).
+    /// </summary>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken) =>
+        await Task.WhenAll(_schemes.OfType<JwtScheme>().Select(scheme => scheme.LoadKeysAsync())).WaitAsync(cancellationToken).ConfigureAwait(false);
 
     public ValueTask<bool> OnRequestAsync(PluginContext context)
     {

@@ -49,7 +49,7 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
     /// <summary>The upstream headers claims are copied to; the client's own values for them are removed.</summary>
     public IEnumerable<string> ClaimHeaderNames => _claimHeaders.Select(pair => pair.Value);
 
-    public static async Task<JwtScheme> CreateAsync(SchemeOptions options, string path, ILogger logger, TimeProvider time)
+    public static JwtScheme Create(SchemeOptions options, string path, ILogger logger, TimeProvider time)
     {
         SchemeValidation.OnlyFields(options, path, "issuers", "audiences", "algorithms", "clockSkewSeconds", "signingKeys",
             "jwksUrl", "jwksRefreshSeconds", "jwksWaitMilliseconds", "consumerClaim", "claimHeaders", "claimVars", "tokenCacheSize");
@@ -91,7 +91,6 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
                 TimeSpan.FromMilliseconds(options.JwksWaitMilliseconds ?? 2000),
                 logger,
                 time);
-            await jwks.LoadAsync().ConfigureAwait(false);
         }
 
         var parameters = new TokenValidationParameters
@@ -176,6 +175,9 @@ internal sealed class JwtScheme : IAuthScheme, IDisposable
             throw new PluginConfigurationException(path, "not a valid JWK: " + ex.Message);
         }
     }
+
+    /// <summary>Fetches the JWKS, if the scheme has one, waiting at most its configured bound; never throws.</summary>
+    public Task LoadKeysAsync() => _jwks?.LoadAsync() ?? Task.CompletedTask;
 
     public async ValueTask<AuthOutcome> AuthenticateAsync(HttpContext context)
     {

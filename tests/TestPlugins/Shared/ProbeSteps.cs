@@ -32,12 +32,18 @@ public sealed record ProbeOptions
 
     /// <summary>Copy vars[EchoVar] into the response header x-var.</summary>
     public string? EchoVar { get; init; }
+
+    /// <summary>Take this long over InitializeAsync (canceled with its token).</summary>
+    public int InitializeMs { get; init; }
+
+    public bool ThrowOnInitialize { get; init; }
 }
 
 /// <summary>The probe's two steps, shared by its middleware shape (Probe) and its filter shape (FilterProbe).</summary>
 internal sealed class ProbeSteps
 {
     private readonly ProbeOptions _options;
+    private bool _initialized;
 
     public ProbeSteps(PluginSetup setup)
     {
@@ -50,6 +56,19 @@ internal sealed class ProbeSteps
         {
             throw new PluginConfigurationException("$.respond", "must be an HTTP status code");
         }
+    }
+
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_options.InitializeMs > 0)
+        {
+            await Task.Delay(_options.InitializeMs, cancellationToken);
+        }
+        if (_options.ThrowOnInitialize)
+        {
+            throw new InvalidOperationException($"probe '{_options.Tag}' was told to fail initializing");
+        }
+        _initialized = true;
     }
 
     /// <returns>False when the probe answered.</returns>
@@ -96,6 +115,10 @@ internal sealed class ProbeSteps
         }
         http.Response.Headers["x-order-out"] = Append(http.Response.Headers["x-order-out"], _options.Tag);
         http.Response.Headers["x-candidates"] = string.Join(",", context.Destinations.Select(d => d.Id));
+        if (_initialized)
+        {
+            http.Response.Headers["x-initialized"] = Append(http.Response.Headers["x-initialized"], _options.Tag);
+        }
         if (_options.EchoVar is { } name)
         {
             http.Response.Headers["x-var"] = context.Vars.TryGetValue(name, out var v) ? v?.ToString() : "(none)";
