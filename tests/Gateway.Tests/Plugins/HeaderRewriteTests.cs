@@ -1,75 +1,77 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Gateway.Plugins.Testing;
 using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Plugins;
 
-/// <summary>The first-party HeaderRewrite plugin, built into plugins/ by the solution and loaded like any other.</summary>
-public sealed class HeaderRewriteTests : IAsyncLifetime
+/// <summary>
+/// The first-party HeaderRewrite plugin, built into plugins/ by the solution, hosted by the plugin authors' test kit
+/// (<see cref="PluginHost"/>) as any plugin author's tests would host theirs.
+/// </summary>
+public sealed class HeaderRewriteTests
 {
-    private TestOrigin _origin = null!;
-
-    public async Task InitializeAsync() => _origin = await TestOrigin.StartAsync("d1");
-
-    public async Task DisposeAsync() => await _origin.DisposeAsync();
-
-    private Task<TestGateway> StartAsync(string pipeline) => TestGateway.Create()
-        .Route("api", "/api/{**rest}", "backend")
-        .Cluster("backend", _origin)
-        .FirstPartyPlugin("HeaderRewrite")
-        .TestPlugin("Probe")
-        .Pipeline(pipeline)
-        .StartAsync();
+    private static readonly string HeaderRewrite = Path.Combine(RepoPaths.FirstPartyPlugins, "HeaderRewrite");
 
     [Fact]
     public async Task Request_Rules_ApplyRemoveRenameSetAppendWithTemplates()
     {
         Environment.SetEnvironmentVariable("GATEWAY_TEST_TENANT", "acme");
-        await using var gateway = await StartAsync("""
-            { "pipeline": [
-              { "plugin": "Probe", "config": { "tag": "user", "setVar": "alice" } },
-              { "plugin": "HeaderRewrite", "config": { "request": {
+        await using var host = await PluginHost.Create()
+            .Plugin(Path.Combine(RepoPaths.TestPlugins, "Probe"), """{ "tag": "user", "setVar": "alice" }""")
+            .Plugin(HeaderRewrite, """
+                { "request": {
                   "remove": ["x-secret"],
                   "rename": { "x-old": "x-new" },
                   "set": { "x-route": "{route}/{cluster}", "x-user": "user={var:user}", "x-tenant": "${env:GATEWAY_TEST_TENANT}", "x-braces": "{{literal}}" },
                   "append": { "x-list": "added" }
-              } } }
-            ] }
-            """);
+                } }
+                """)
+            .StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, "api/thing");
         request.Headers.Add("x-secret", "s3cr3t");
         request.Headers.Add("x-old", "moved");
         request.Headers.Add("x-list", "original");
 
-        var echo = await OriginEcho.ReadAsync(await gateway.Proxy.SendAsync(request));
+        using var response = await host.Client.SendAsync(request);
+        var received = host.Origin.LastRequest.Headers;
 
-        Assert.False(echo.Headers.ContainsKey("x-secret"));
-        Assert.False(echo.Headers.ContainsKey("x-old"));
-        Assert.Equal("moved", echo.Headers["x-new"]);
-        Assert.Equal("api/backend", echo.Headers["x-route"]);
-        Assert.Equal("user=alice", echo.Headers["x-user"]);
-        Assert.Equal("acme", echo.Headers["x-tenant"]);
-        Assert.Equal("{literal}", echo.Headers["x-braces"]);
-        Assert.Equal("original, added", echo.Headers["x-list"]);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(received.ContainsKey("x-secret"));
+        Assert.False(received.ContainsKey("x-old"));
+        Assert.Equal("moved", received["x-new"]);
+        Assert.Equal("default/origin", received["x-route"]);
+        Assert.Equal("user=alice", received["x-user"]);
+        Assert.Equal("acme", received["x-tenant"]);
+        Assert.Equal("{literal}", received["x-braces"]);
+        Assert.Equal("original, added", received["x-list"]);
     }
 
     [Fact]
     public async Task Response_Rules_ChangeTheUpstreamsHeadersBeforeTheClientSeesThem()
     {
-        await using var gateway = await StartAsync("""
-            { "pipeline": [ { "plugin": "HeaderRewrite", "config": { "response": {
-                "remove": ["x-origin"],
-                "set": { "x-served-by": "gateway {clientIp}", "x-request-id": "{requestId}" }
-            } } } ] }
-            """);
+        await using var host = await PluginHost.Create()
+            .Plugin(HeaderRewrite, """
+                { "response": {
+                  "remove": ["x-origin"],
+                  "set": { "x-served-by": "gateway {clientIp}", "x-request-id": "{requestId}" }
+                } }
+                """)
+            .Origin(context =>
+            {
+                context.Response.Headers["x-origin"] = "internal-host-7";
+                return context.Response.WriteAsync("from the origin");
+            })
+            .StartAsync();
 
-        using var response = await gateway.Proxy.GetAsync("api/thing");
+        using var response = await host.Client.GetAsync("api/thing");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.False(response.Headers.Contains("x-origin"));
         Assert.Equal("gateway 127.0.0.1", response.Headers.GetValues("x-served-by").Single());
         Assert.False(string.IsNullOrEmpty(response.Headers.GetValues("x-request-id").Single()));
-        Assert.Equal("d1", (await OriginEcho.ReadAsync(response)).Origin);
+        Assert.Equal("from the origin", await response.Content.ReadAsStringAsync());
     }
 
     [Theory]
@@ -80,15 +82,23 @@ public sealed class HeaderRewriteTests : IAsyncLifetime
     [InlineData("""{ }""", "$.pipeline[0].config", "no rules")]
     public async Task Load_InvalidConfig_IsRejectedWithThePath(string config, string path, string message)
     {
-        await using var gateway = await StartAsync("""{ "pipeline": [] }""");
-        gateway.WritePipeline($$"""{ "pipeline": [ { "plugin": "HeaderRewrite", "config": {{config}} } ] }""");
+        await using var host = await PluginHost.Create().Plugin(HeaderRewrite, """{ "request": { "set": { "x-a": "1" } } }""").StartAsync();
+        File.WriteAllText(Path.Combine(host.Directory, "plugins.json"), $$"""{ "pipeline": [ { "plugin": "HeaderRewrite", "config": {{config}} } ] }""");
 
-        using var response = await gateway.ReloadAsync();
+        using var response = await host.ReloadAsync();
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         var error = JsonNode.Parse(body)!["errors"]![0]!;
         Assert.StartsWith(path, (string?)error["path"]);
         Assert.Contains(message, (string?)error["message"]);
+    }
+
+    [Fact]
+    public async Task Start_WithAConfigThePluginRejects_ThrowsTheGatewaysOwnMessage()
+    {
+        var failed = await Assert.ThrowsAsync<PluginHostException>(() => PluginHost.Create().Plugin(HeaderRewrite, "{ }").StartAsync());
+
+        Assert.Contains("pipeline[0] (plugin \"HeaderRewrite\") at $.pipeline[0].config", failed.Message);
     }
 }
