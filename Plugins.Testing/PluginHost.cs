@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Plugins.Testing;
 
@@ -68,34 +67,21 @@ public sealed class PluginHost : IAsyncDisposable
             description.WriteFolder(directory, origin.Url);
             var adminKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
             var logs = new LogRecorder();
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+            WebApplication app;
+            try
             {
-                ContentRootPath = directory,
-                Args =
+                app = await LoopbackGateway.StartAsync(directory,
                 [
-                    "--hostBuilder:reloadConfigOnChange=false",
-                    "--Kestrel:Endpoints:Proxy:Url=http://127.0.0.1:0",
-                    "--Kestrel:Endpoints:Admin:Url=http://127.0.0.1:0",
                     $"--Gateway:Admin:ApiKey={adminKey}",
                     $"--Gateway:PipelineFile={Path.Combine(directory, "plugins.json")}",
                     $"--Gateway:PluginsPath={Path.Combine(directory, "plugins")}",
                     $"--Gateway:ScriptsPath={Path.Combine(directory, "scripts")}",
                     "--Logging:LogLevel:Default=Information",
                     .. description.Settings,
-                ],
-            });
-            builder.Logging.ClearProviders();
-            builder.Logging.AddProvider(logs);
-            builder.AddGateway();
-            var app = builder.Build();
-            app.UseGateway();
-            try
-            {
-                await app.StartAsync().ConfigureAwait(false);
+                ], logs).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                await app.DisposeAsync().ConfigureAwait(false);
                 throw new PluginHostException("The gateway under test did not start: " + ex.Message, ex);
             }
             return new PluginHost(app, origin, directory, adminKey, logs);

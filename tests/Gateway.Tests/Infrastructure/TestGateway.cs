@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Gateway.Hosting;
 using Gateway.Pipeline;
+using Gateway.Plugins.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -62,36 +63,8 @@ internal sealed class TestGateway : IAsyncDisposable
     internal static async Task<TestGateway> StartAsync(string directory, IEnumerable<string> extraArgs, TimeProvider? time)
     {
         var logs = new RecordingLoggerProvider();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            ContentRootPath = directory,
-            Args =
-            [
-                "--hostBuilder:reloadConfigOnChange=false",
-                "--Kestrel:Endpoints:Proxy:Url=http://127.0.0.1:0",
-                "--Kestrel:Endpoints:Admin:Url=http://127.0.0.1:0",
-                $"--Gateway:Admin:ApiKey={AdminKey}",
-                .. extraArgs,
-            ],
-        });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(logs);
-        if (time is not null)
-        {
-            builder.Services.AddSingleton(time);
-        }
-        builder.AddGateway();
-        var app = builder.Build();
-        app.UseGateway();
-        try
-        {
-            await app.StartAsync();
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
+        var app = await LoopbackGateway.StartAsync(directory, [$"--Gateway:Admin:ApiKey={AdminKey}", .. extraArgs], logs,
+            time is null ? null : services => services.AddSingleton(time));
         return new TestGateway(app, directory, logs);
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Plugins;
