@@ -30,9 +30,9 @@ internal static class ConditionalRequests
         {
             return stored.Header(HeaderNames.ETag) is { } etag && WeakMatch(ifNoneMatch, etag);
         }
-        if (StoragePolicy.ParseDate(request.IfModifiedSince) is { } since)
+        if (HttpDate.Parse(request.IfModifiedSince) is { } since)
         {
-            var modified = StoragePolicy.ParseDate(stored.Header(HeaderNames.LastModified)) ?? StoragePolicy.ParseDate(stored.Header(HeaderNames.Date));
+            var modified = HttpDate.Parse(stored.Header(HeaderNames.LastModified)) ?? HttpDate.Parse(stored.Header(HeaderNames.Date));
             return modified is { } at && at <= since;
         }
         return false;

@@ -57,7 +57,7 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
             return null;
         }
 
-        var date = ParseDate(headers.Date) ?? responseTime;
+        var date = HttpDate.Parse(headers.Date) ?? responseTime;
         long lifetime;
         if (directives.SharedMaxAge != CacheControl.Absent)
         {
@@ -70,11 +70,11 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
         else if (headers.ContainsKey(HeaderNames.Expires))
         {
             // An invalid Expires, such as "0", means already expired (§5.3).
-            lifetime = ParseDate(headers.Expires) is { } expires ? Math.Max(0, expires - date) : 0;
+            lifetime = HttpDate.Parse(headers.Expires) is { } expires ? Math.Max(0, expires - date) : 0;
         }
         else if (IsHeuristicallyCacheable(status) || directives.Public)
         {
-            lifetime = ParseDate(headers.LastModified) is { } lastModified && lastModified < date
+            lifetime = HttpDate.Parse(headers.LastModified) is { } lastModified && lastModified < date
                 ? Math.Min((long)((date - lastModified) * heuristicFraction), maxHeuristicMs)
                 : 0;
         }
@@ -202,11 +202,25 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
     // §4.2.2: statuses a cache may give heuristic freshness.
     private static bool IsHeuristicallyCacheable(int status) => status is 200 or 203 or 204 or 300 or 301 or 308 or 404 or 405 or 410 or 414 or 501;
 
-    /// <summary>An HTTP-date as Unix milliseconds; null when absent or invalid.</summary>
-    public static long? ParseDate(StringValues value) =>
-        value.Count == 1 && HeaderUtilities.TryParseDate(value.ToString(), out var date) ? date.ToUnixTimeMilliseconds() : null;
+    /// <summary>
+    /// RFC 9111 §5.1: the first member of <c>Age</c> counts (a list, or several lines, is read as one list), and is
+    /// ignored, as if absent, unless it is delta-seconds; a value past 2^31 counts as 2^31.
+    /// </summary>
+    public static long ParseAge(StringValues field)
+    {
+        if (StringValues.IsNullOrEmpty(field))
+        {
+            return 0;
+        }
+        var first = (field[0] ?? "").AsSpan();
+        var comma = first.IndexOf(',');
+        var member = (comma < 0 ? first : first[..comma]).Trim(" \t");
+        if (member.IsEmpty || member.ContainsAnyExceptInRange('0', '9'))
+        {
+            return 0;
+        }
+        return long.TryParse(member, System.Globalization.NumberStyles.None, null, out var age) ? Math.Min(age, MaxAge) : MaxAge;
+    }
 
-    // One field line of digits; anything else (a list, a sign, a fraction) is ignored, as most caches do.
-    private static long ParseAge(StringValues value) =>
-        value.Count == 1 && long.TryParse(value[0], System.Globalization.NumberStyles.None, null, out var age) ? Math.Min(age, CacheControl.MaxDelta) : 0;
+    private const long MaxAge = 1L << 31;
 }

@@ -137,12 +137,15 @@ public sealed class CachingPluginTests
         Assert.Equal(second, (await GetAsync(gateway)).Cache);
     }
 
+    // RFC 9111 §5.1: the first member of Age counts, over several lines too; an invalid first member is ignored.
     [Theory]
     [InlineData(new[] { "7200" }, "MISS")] // older than its max-age when it arrived
-    [InlineData(new[] { "7200", "0" }, "HIT")] // two field lines: ignored
+    [InlineData(new[] { "7200", "0" }, "MISS")]
+    [InlineData(new[] { "7200, 0" }, "MISS")]
+    [InlineData(new[] { "0, 7200" }, "HIT")]
     [InlineData(new[] { "-7200" }, "HIT")]
     [InlineData(new[] { "7200.0" }, "HIT")]
-    public async Task AgeFromUpstream_CountsWhenItIsOneNumber(string[] ages, string second)
+    public async Task AgeFromUpstream_ItsFirstMemberCounts(string[] ages, string second)
     {
         await using var origin = await OriginAsync([("Cache-Control", "max-age=3600"), .. ages.Select(age => ("Age", age))]);
         await using var gateway = await GatewayAsync(origin);
@@ -292,6 +295,25 @@ public sealed class CachingPluginTests
         Assert.Equal("seen=1", revalidated.Response.Headers.GetValues("Set-Cookie").Single());
         Assert.Equal(("body-1", next), (after.Body, after.Cache));
         Assert.Equal(next == "REVALIDATED", after.Response.Headers.Contains("Set-Cookie"));
+    }
+
+    // RFC 9110 §5.6.7 and RFC 9111 §5.3: an Expires that is not exactly an HTTP-date means already expired.
+    [Theory]
+    [InlineData("Thu, 01 Jan 2099 00:00:00 GMT", "HIT")]
+    [InlineData("Thursday, 01-Jan-99 00:00:00 GMT", "MISS")] // 1999
+    [InlineData("Thu Jan  1 00:00:00 2099", "HIT")]
+    [InlineData("Thu,  01 Jan 2099 00:00:00 GMT", "MISS")]
+    [InlineData("Thu, 01-Jan-2099 00:00:00 GMT", "MISS")]
+    [InlineData("Thu, 01 Jan 2099 0:00:00 GMT", "MISS")]
+    [InlineData("Thu, 01 Jan 2099 00:00:00 UTC", "MISS")]
+    public async Task Expires_CountsOnlyWhenItIsAnHttpDate(string expires, string second)
+    {
+        await using var origin = await OriginAsync(("Expires", expires));
+        await using var gateway = await GatewayAsync(origin);
+
+        await GetAsync(gateway);
+
+        Assert.Equal(second, (await GetAsync(gateway)).Cache);
     }
 
     [Fact]
