@@ -2,9 +2,11 @@ using Gateway;
 using Gateway.Admin;
 using Gateway.Caching;
 using Gateway.Errors;
+using Gateway.Forwarding;
 using Gateway.Hosting;
 using Gateway.Scripting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -37,7 +39,14 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<GatewayStartup>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
 
-        services.AddReverseProxy().AddGatewayPipeline();
+        services.AddReverseProxy()
+            // First, so that no stage (a cache least of all) sees a field the origin meant for its connection only.
+            .AddTransforms(context =>
+            {
+                context.AddRequestTransform(ConnectionNominatedFields.RemoveFromRequestAsync);
+                context.AddResponseTransform(ConnectionNominatedFields.RemoveFromResponseAsync);
+            })
+            .AddGatewayPipeline();
 
         return new GatewayBuilder(services);
     }

@@ -153,13 +153,10 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
 
     private KeyValuePair<string, string>[] StoredHeaders(IHeaderDictionary headers, in CacheControl directives)
     {
-        // Fields named by Connection are hop-by-hop too; those named by private="..." or no-cache="..." are withheld.
+        // Fields named by private="..." or no-cache="..." are withheld. Those the origin's Connection named never get
+        // here: the gateway removes them from every response before any stage sees it.
         var withheld = new HashSet<string>(directives.PrivateFields ?? [], StringComparer.OrdinalIgnoreCase);
         withheld.UnionWith(directives.NoCacheFields ?? []);
-        foreach (var value in headers.Connection)
-        {
-            withheld.UnionWith((value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
-        }
         var stored = new List<KeyValuePair<string, string>>(headers.Count);
         foreach (var (name, values) in headers)
         {
