@@ -147,6 +147,41 @@ internal readonly record struct CacheControl
         _ => result,
     };
 
+    /// <summary>
+    /// The directives of a targeted field such as <c>CDN-Cache-Control</c> (RFC 9213 §2.1), an RFC 8941 dictionary:
+    /// delta-seconds are integers, flags are bare keys (a flag set to <c>?0</c> is off), the field lists of
+    /// <c>private</c> and <c>no-cache</c> strings. A directive whose value has another type is ignored.
+    /// </summary>
+    public static CacheControl FromTargeted(IReadOnlyList<StructuredMember> members)
+    {
+        var result = None;
+        foreach (var member in members)
+        {
+            var on = member is { Kind: StructuredKind.Boolean, Boolean: true };
+            var seconds = member is { Kind: StructuredKind.Integer, Integer: >= 0 } ? (int)Math.Min(member.Integer, MaxDelta) : Absent;
+            var fields = member.Kind == StructuredKind.String
+                ? member.Text!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : null;
+            result = member.Key switch
+            {
+                "max-age" when seconds != Absent => result with { MaxAge = seconds },
+                "s-maxage" when seconds != Absent => result with { SharedMaxAge = seconds },
+                "stale-while-revalidate" when seconds != Absent => result with { StaleWhileRevalidate = seconds },
+                "stale-if-error" when seconds != Absent => result with { StaleIfError = seconds },
+                "no-store" when on => result with { NoStore = true },
+                "no-cache" when on => result with { NoCache = true },
+                "no-cache" when fields is not null => result with { NoCacheFields = fields },
+                "private" when on => result with { Private = true },
+                "private" when fields is not null => result with { PrivateFields = fields },
+                "public" when on => result with { Public = true },
+                "must-revalidate" when on => result with { MustRevalidate = true },
+                "proxy-revalidate" when on => result with { ProxyRevalidate = true },
+                _ => result,
+            };
+        }
+        return result;
+    }
+
     private static bool Is(ReadOnlySpan<char> name, string directive) => name.Equals(directive, StringComparison.OrdinalIgnoreCase);
 
     private static int First(int current, ReadOnlySpan<char> argument) => current == Absent ? Delta(argument) : current;

@@ -52,6 +52,17 @@ public sealed record CachingOptions
 
     /// <summary>A response header that carries the cache key, for purging by key; none unless given.</summary>
     public string? KeyHeader { get; init; }
+
+    /// <summary>
+    /// Targeted cache-control fields (RFC 9213), most specific first: the first one a response carries with a valid,
+    /// non-empty value decides how this cache stores it, and <c>Cache-Control</c> and <c>Expires</c> are then ignored
+    /// here (they still reach the client). Default <c>["CDN-Cache-Control"]</c>; put your own first, e.g.
+    /// <c>["Gateway-Cache-Control", "CDN-Cache-Control"]</c>; <c>[]</c> for none.
+    /// </summary>
+    public string[]? TargetedFields { get; init; }
+
+    /// <summary>Remove the targeted fields from responses, so clients and caches further down do not see them. Default false.</summary>
+    public bool? StripTargetedFields { get; init; }
 }
 
 /// <summary>The parts of a request that make up its cache key besides method, host and path.</summary>

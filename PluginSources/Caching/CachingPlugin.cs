@@ -180,7 +180,10 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
             return false;
         }
         _responder.SetStatus(response, "MISS", key);
-        if (!isGet || _policy.Prepare(http, directives, requestTime, responseTime, out var vary) is not { } entry)
+        string[] vary = [];
+        var entry = isGet ? _policy.Prepare(http, directives, requestTime, responseTime, out vary) : null;
+        _policy.StripTargetedFields(response.Headers);
+        if (entry is null)
         {
             return false;
         }
@@ -234,6 +237,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
     private async ValueTask BypassingAsync(PluginContext context, PluginDelegate next)
     {
         await next(context).ConfigureAwait(false);
+        _policy.StripTargetedFields(context.HttpContext.Response.Headers);
         _responder.SetStatus(context.HttpContext.Response, "BYPASS", _responder.ShowsKey ? _keys.Build(context) : null);
     }
 
@@ -241,6 +245,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
     {
         await next(context).ConfigureAwait(false);
         var key = await _invalidation.InvalidateAsync(context).ConfigureAwait(false);
+        _policy.StripTargetedFields(context.HttpContext.Response.Headers);
         _responder.SetStatus(context.HttpContext.Response, "BYPASS", key);
     }
 

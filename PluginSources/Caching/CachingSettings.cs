@@ -28,6 +28,9 @@ internal sealed record CachingSettings(
         var statusHeader = HeaderName(options.StatusHeader ?? "X-Cache", "$.statusHeader");
         var keyHeader = HeaderName(options.KeyHeader ?? "", "$.keyHeader");
         var tagHeader = HeaderName(options.TagHeader ?? "Cache-Tag", "$.tagHeader");
+        var targeted = (options.TargetedFields ?? ["CDN-Cache-Control"])
+            .Select((name, i) => HeaderName(name, $"$.targetedFields[{i}]") ?? throw new PluginConfigurationException($"$.targetedFields[{i}]", "must not be empty"))
+            .ToArray();
         return new CachingSettings(
             TimeSpan.FromMilliseconds(Positive(options.LockTimeoutMs, 5000, "$.lockTimeoutMs")),
             Positive(options.KeepStaleSeconds, 600, "$.keepStaleSeconds", allowZero: true) * 1000L,
@@ -40,7 +43,7 @@ internal sealed record CachingSettings(
             CacheKeyBuilder.From(options.Key),
             // The cache's own headers are never stored: they describe one answer, not the response.
             new StoragePolicy(maxBody, options.StoreSetCookie ?? false, fraction, maxHeuristic,
-                new[] { statusHeader, keyHeader, tagHeader }.OfType<string>().ToArray()));
+                new[] { statusHeader, keyHeader, tagHeader }.OfType<string>().ToArray(), targeted, options.StripTargetedFields ?? false));
     }
 
     private static int Positive(int? value, int fallback, string path, bool allowZero = false) => value switch

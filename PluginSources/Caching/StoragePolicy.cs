@@ -8,7 +8,11 @@ namespace Gateway.Plugins.Caching;
 /// Whether a shared cache may store a response (RFC 9111 §3) and for how long it is fresh (§4.2), decided once per
 /// response from its status, headers and the request that asked for it.
 /// </summary>
-internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, double heuristicFraction, long maxHeuristicMs, string[] ownHeaders)
+/// <param name="targetedFields">RFC 9213 targeted cache-control fields, most specific first.</param>
+/// <param name="stripTargetedFields">Whether the targeted fields are removed from responses (and so never stored).</param>
+internal sealed class StoragePolicy(
+    long maxBodyBytes, bool storeSetCookie, double heuristicFraction, long maxHeuristicMs, string[] ownHeaders,
+    string[] targetedFields, bool stripTargetedFields)
 {
     // Header fields a cache neither stores nor updates (RFC 9111 §3.1, §3.2): hop-by-hop fields, those recomputed
     // on every use, the cookie a route may let through without sharing it, and the plugin's own headers.
@@ -16,7 +20,7 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
         [
             HeaderNames.Connection, HeaderNames.KeepAlive, "Proxy-Connection", HeaderNames.TE, HeaderNames.TransferEncoding,
             HeaderNames.Upgrade, HeaderNames.Trailer, HeaderNames.ProxyAuthenticate, HeaderNames.Age, HeaderNames.ContentLength,
-            HeaderNames.SetCookie, .. ownHeaders,
+            HeaderNames.SetCookie, .. ownHeaders, .. stripTargetedFields ? targetedFields : [],
         ],
         StringComparer.OrdinalIgnoreCase);
 
@@ -37,7 +41,9 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
         {
             return null;
         }
-        var directives = CacheControl.Parse(headers.CacheControl);
+        // RFC 9213 §2.2: a targeted field, when one is valid, replaces Cache-Control and Expires for this cache.
+        var targeted = TargetedDirectives(headers);
+        var directives = targeted ?? CacheControl.Parse(headers.CacheControl);
         if (directives.NoStore || directives.Private)
         {
             return null;
@@ -67,7 +73,7 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
         {
             lifetime = directives.MaxAge * 1000L;
         }
-        else if (headers.ContainsKey(HeaderNames.Expires))
+        else if (targeted is null && headers.ContainsKey(HeaderNames.Expires))
         {
             // An invalid Expires, such as "0", means already expired (§5.3).
             lifetime = HttpDate.Parse(headers.Expires) is { } expires ? Math.Max(0, expires - date) : 0;
@@ -122,6 +128,31 @@ internal sealed class StoragePolicy(long maxBodyBytes, bool storeSetCookie, doub
             Headers = StoredHeaders(headers, directives),
             Body = ReadOnlyMemory<byte>.Empty,
         };
+    }
+
+    /// <summary>Removes the targeted fields from a response when configured to.</summary>
+    public void StripTargetedFields(IHeaderDictionary headers)
+    {
+        if (stripTargetedFields)
+        {
+            foreach (var name in targetedFields)
+            {
+                headers.Remove(name);
+            }
+        }
+    }
+
+    // The first targeted field with a valid, non-empty value; an invalid one is ignored as if absent (§2.1).
+    private CacheControl? TargetedDirectives(IHeaderDictionary headers)
+    {
+        foreach (var name in targetedFields)
+        {
+            if (headers.TryGetValue(name, out var value) && StructuredDictionary.TryParse(value, out var members) && members.Count > 0)
+            {
+                return CacheControl.FromTargeted(members);
+            }
+        }
+        return null;
     }
 
     /// <summary>

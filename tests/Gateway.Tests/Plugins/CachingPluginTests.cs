@@ -316,6 +316,48 @@ public sealed class CachingPluginTests
         Assert.Equal(second, (await GetAsync(gateway)).Cache);
     }
 
+    // RFC 9213: a valid targeted field decides for this cache, ahead of Cache-Control and Expires, and is passed on.
+    [Theory]
+    [InlineData("{}", "max-age=60", "no-store", null, "HIT")]
+    [InlineData("{}", "no-store", "max-age=60", null, "MISS")]
+    [InlineData("{}", "Max-Age=60", "no-store", null, "MISS")] // not a dictionary: ignored, Cache-Control decides
+    [InlineData("{}", "max-age=60,", "max-age=60", null, "HIT")]
+    [InlineData("{}", "public", null, "Thu, 01 Jan 2099 00:00:00 GMT", "MISS")] // Expires is ignored
+    [InlineData("""{ "targetedFields": [] }""", "no-store", "max-age=60", null, "HIT")]
+    public async Task CdnCacheControl_DecidesForThisCache(string config, string targeted, string? cacheControl, string? expires, string second)
+    {
+        await using var origin = await OriginAsync([
+            ("CDN-Cache-Control", targeted),
+            .. cacheControl is null ? [] : new[] { ("Cache-Control", cacheControl) },
+            .. expires is null ? [] : new[] { ("Expires", expires) }]);
+        await using var gateway = await GatewayAsync(origin, config);
+
+        var first = await GetAsync(gateway);
+        var next = await GetAsync(gateway);
+
+        Assert.Equal(second, next.Cache);
+        Assert.Equal(targeted, first.Response.Headers.GetValues("CDN-Cache-Control").Single());
+        Assert.Equal(targeted, next.Response.Headers.GetValues("CDN-Cache-Control").Single());
+    }
+
+    [Fact]
+    public async Task AConfiguredTargetedField_ComesFirst_AndStrippedFieldsReachNobody()
+    {
+        await using var origin = await OriginAsync(("Gateway-Cache-Control", "max-age=60"), ("CDN-Cache-Control", "no-store"), ("Cache-Control", "no-store"));
+        await using var gateway = await GatewayAsync(origin, """{ "targetedFields": ["Gateway-Cache-Control", "CDN-Cache-Control"], "stripTargetedFields": true }""");
+
+        var miss = await GetAsync(gateway);
+        var hit = await GetAsync(gateway);
+
+        Assert.Equal(("MISS", "HIT"), (miss.Cache, hit.Cache));
+        Assert.All([miss.Response, hit.Response], response =>
+        {
+            Assert.False(response.Headers.Contains("Gateway-Cache-Control"));
+            Assert.False(response.Headers.Contains("CDN-Cache-Control"));
+            Assert.Equal("no-store", response.Headers.CacheControl!.ToString());
+        });
+    }
+
     [Fact]
     public async Task ExpiresAndDate_GiveTheLifetime_AndAnInvalidExpiresMeansStale()
     {
