@@ -1,3 +1,4 @@
+using System.Text;
 using Gateway;
 using Gateway.Admin;
 using Gateway.Caching;
@@ -5,6 +6,7 @@ using Gateway.Errors;
 using Gateway.Forwarding;
 using Gateway.Hosting;
 using Gateway.Scripting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Transforms;
 
@@ -31,6 +33,10 @@ public static class GatewayServiceCollectionExtensions
         services.AddRequestTimeouts(options => configuration.GetSection(GatewayOptions.SectionName).GetSection("TimeoutPolicies").Bind(options.Policies));
         services.AddGatewayCache(configuration);
         services.AddHttpClient();
+        // RFC 9110 §5.5: a field value may carry obs-text, opaque data to pass on. The forwarder reads an origin's header
+        // bytes as Latin-1; writing them back as Latin-1 returns the same bytes, where Kestrel's default (ASCII only)
+        // would fail the response with a 502.
+        services.Configure<KestrelServerOptions>(kestrel => kestrel.ResponseHeaderEncodingSelector = static _ => Encoding.Latin1);
 
         services.TryAddSingleton<GatewayListeners>();
         services.AddSingleton<GatewayProblems>();

@@ -46,6 +46,13 @@ internal sealed class TestGatewayBuilder
         return this;
     }
 
+    /// <summary>A cluster of one destination at <paramref name="address"/>, for an origin that is not a <see cref="TestOrigin"/>.</summary>
+    public TestGatewayBuilder Cluster(string id, string address)
+    {
+        _clusters[id] = new JsonObject { ["Destinations"] = new JsonObject { ["d1"] = new JsonObject { ["Address"] = address } } };
+        return this;
+    }
+
     /// <summary>A cluster whose destinations carry a "weight" metadata each.</summary>
     public TestGatewayBuilder WeightedCluster(string id, params (TestOrigin Origin, int Weight)[] destinations)
     {
