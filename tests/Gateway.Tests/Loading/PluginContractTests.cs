@@ -1,37 +1,29 @@
 using System.Net;
-using Gateway.Caching;
+using System.Text.Json.Nodes;
 using Gateway.Loading;
-using Gateway.Pipeline;
 using Gateway.Plugins;
+using Gateway.Plugins.Testing;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Loading;
 
 /// <summary>What the gateway promises plugins and asks of them, beyond calling them per request.</summary>
-public sealed class PluginContractTests : IAsyncLifetime
+public sealed class PluginContractTests
 {
-    private TestOrigin _origin = null!;
-
-    public async Task InitializeAsync() => _origin = await TestOrigin.StartAsync("d1");
-
-    public async Task DisposeAsync() => await _origin.DisposeAsync();
-
-    private TestGatewayBuilder Gateway(string probe, string config) => TestGateway.Create()
-        .Route("api", "/api/{**rest}", "backend")
-        .Cluster("backend", _origin)
-        .TestPlugin(probe)
-        .Pipeline($$"""{ "pipeline": [ { "plugin": "{{probe}}", "config": {{config}} } ] }""");
+    private static PluginHostBuilder Host(string probe, string config) =>
+        PluginHost.Create().Plugin(Path.Combine(RepoPaths.TestPlugins, probe), config);
 
     [Theory]
     [InlineData("Probe")]
     [InlineData("FilterProbe")]
     public async Task InitializeAsync_IsAwaitedBeforeThePipelineServes(string probe)
     {
-        await using var gateway = await Gateway(probe, """{ "tag": "a", "initializeMs": 100 }""").StartAsync();
+        await using var host = await Host(probe, """{ "tag": "a", "initializeMs": 100 }""").StartAsync();
 
-        using var response = await gateway.Proxy.GetAsync("api/x");
+        using var response = await host.Client.GetAsync("api/x");
 
         Assert.Equal("a", response.Headers.GetValues("x-initialized").Single());
     }
@@ -41,28 +33,34 @@ public sealed class PluginContractTests : IAsyncLifetime
     [InlineData("""{ "tag": "b", "initializeMs": 30000 }""", "did not finish initializing within 0.3 s (Gateway:PluginInitializeTimeout)")]
     public async Task InitializeAsync_ThatFailsOrOverrunsItsTimeout_RejectsTheReloadNamingTheEntry(string config, string message)
     {
-        await using var gateway = await Gateway("FilterProbe", """{ "tag": "a" }""").Arg("--Gateway:PluginInitializeTimeout=00:00:00.300").StartAsync();
-        gateway.WritePipeline($$"""{ "pipeline": [ { "plugin": "FilterProbe", "config": {{config}} } ] }""");
+        await using var host = await Host("FilterProbe", """{ "tag": "a" }""").Setting("Gateway:PluginInitializeTimeout", "00:00:00.300").StartAsync();
+        File.WriteAllText(Path.Combine(host.Directory, "plugins.json"), $$"""{ "pipeline": [ { "plugin": "FilterProbe", "config": {{config}} } ] }""");
 
-        var error = await gateway.ReloadRejectedAsync();
-        using var still = await gateway.Proxy.GetAsync("api/x");
+        using var rejected = await host.ReloadAsync();
+        var error = JsonNode.Parse(await rejected.Content.ReadAsStringAsync())!["errors"]![0]!;
+        using var still = await host.Client.GetAsync("api/x");
 
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, rejected.StatusCode);
         Assert.Equal(("pipeline[0] (plugin \"FilterProbe\")", "$.pipeline[0]", message), ((string?)error["entry"], (string?)error["path"], (string?)error["message"]));
         Assert.Equal((HttpStatusCode.OK, "a"), (still.StatusCode, still.Headers.GetValues("x-initialized").Single()));
     }
 
     [Fact]
-    public async Task Services_ResolveOnlyWhatPluginsAreGiven()
+    public void Services_ResolveOnlyWhatPluginsAreGiven()
     {
-        await using var gateway = await Gateway("Probe", """{ "tag": "a" }""").StartAsync();
-        var services = new PluginServices(gateway.Services);
+        using var container = new ServiceCollection()
+            .AddDistributedMemoryCache()
+            .AddHttpClient()
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().Build())
+            .BuildServiceProvider();
+        var services = new PluginServices(container);
 
         Assert.NotNull(services.GetService<IDistributedCache>());
         Assert.NotNull(services.GetService<TimeProvider>());
         Assert.NotNull(services.GetService<IHttpClientFactory>());
-        Assert.Null(services.GetService<PipelineHolder>());
-        Assert.Null(services.GetService<CacheHealth>());
-        var refused = Assert.Throws<InvalidOperationException>(() => services.GetRequiredService<PipelineReloader>());
+        Assert.Null(services.GetService<IConfiguration>());
+        var refused = Assert.Throws<InvalidOperationException>(() => services.GetRequiredService<IConfiguration>());
         Assert.Contains("Plugins can resolve IDistributedCache, TimeProvider", refused.Message);
     }
 
