@@ -42,6 +42,30 @@ internal sealed class CacheResponder(string? statusHeader, string? keyHeader)
         }
     }
 
+    /// <summary>Answers a range of a stored <c>200</c>: a <c>206</c> with its <c>Content-Range</c>, or the <c>416</c> for one past the end.</summary>
+    public void ServeRange(PluginContext context, StoredResponse stored, long age, string key, RangeRequests.Answer answer, int offset, int count)
+    {
+        var response = context.HttpContext.Response;
+        var length = stored.Body.Length;
+        if (answer == RangeRequests.Answer.Unsatisfiable)
+        {
+            response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+            response.Headers.ContentRange = $"bytes */{length}";
+            SetStatus(response, "HIT", key);
+            return;
+        }
+        response.StatusCode = StatusCodes.Status206PartialContent;
+        foreach (var (name, value) in stored.Headers)
+        {
+            response.Headers.Append(name, value);
+        }
+        response.Headers.Age = (age / 1000).ToString(CultureInfo.InvariantCulture);
+        response.Headers.ContentRange = $"bytes {offset}-{offset + count - 1}/{length}";
+        SetStatus(response, "HIT", key);
+        response.ContentLength = count;
+        context.DeferResponseBody(stored.Body.Slice(offset, count));
+    }
+
     public void SetStatus(HttpResponse response, string status, string? key)
     {
         if (statusHeader is not null)

@@ -57,10 +57,10 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
         {
             return InvalidatingAsync(context, next);
         }
-        // Ranges pass through: the cache keeps whole representations and does not cut them.
+        // A range of a GET is cut from a fresh stored 200; otherwise ranges pass through, and a 206 is never stored.
         if (request.Headers.ContainsKey(HeaderNames.Range))
         {
-            return BypassingAsync(context, next);
+            return HttpMethods.IsGet(request.Method) ? RangeAsync(context, next) : BypassingAsync(context, next);
         }
         return CachingAsync(context, next);
     }
@@ -232,6 +232,31 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
             flight?.Land(new FlightResult(freshened, varyHeaders, varyValues));
             await storing.ConfigureAwait(false);
         }
+    }
+
+    private async ValueTask RangeAsync(PluginContext context, PluginDelegate next)
+    {
+        var request = context.HttpContext.Request;
+        var directives = CacheControl.OfRequest(request.Headers);
+        var key = _keys.Build(context);
+        var primaryKey = (await _routes.CurrentAsync(context.RouteId).ConfigureAwait(false)).Prefix + key;
+        var (stored, _, _) = await _store.LookupAsync(primaryKey, request).ConfigureAwait(false);
+        if (stored is not null && (stored.Tags.Length == 0 || await _tags.AreCurrentAsync(stored).ConfigureAwait(false))
+            && Freshness.Judge(stored, stored.AgeAt(Now), directives) == Usability.Fresh)
+        {
+            var answer = RangeRequests.Evaluate(request.Headers, stored, out var offset, out var count);
+            // A client that has the representation gets its 304 rather than a range of it (RFC 9110 §13.2.2).
+            if (answer == RangeRequests.Answer.Whole || ConditionalRequests.ClientHasIt(request.Headers, stored))
+            {
+                _responder.Serve(context, stored, stored.AgeAt(Now), "HIT", key);
+            }
+            else
+            {
+                _responder.ServeRange(context, stored, stored.AgeAt(Now), key, answer, offset, count);
+            }
+            return;
+        }
+        await BypassingAsync(context, next).ConfigureAwait(false);
     }
 
     private async ValueTask BypassingAsync(PluginContext context, PluginDelegate next)

@@ -37,7 +37,8 @@ internal sealed class StoragePolicy(
         var response = http.Response;
         var headers = response.Headers;
         var status = response.StatusCode;
-        if (requestDirectives.NoStore || status is < 200 or 206 or 304 || headers.ContainsKey(HeaderNames.ContentRange))
+        // A 206 is part of a representation; a 200 is whole whatever else it carries (RFC 9111 §3.4).
+        if (requestDirectives.NoStore || status is < 200 or 206 or 304)
         {
             return null;
         }

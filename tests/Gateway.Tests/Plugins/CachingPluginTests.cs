@@ -358,6 +358,59 @@ public sealed class CachingPluginTests
         });
     }
 
+    // RFC 9110 §14 and RFC 9111 §3.4: a range of a fresh stored 200 is cut from it; several ranges or a stale If-Range get it whole.
+    [Theory]
+    [InlineData("bytes=2-5", null, 206, "2345", "bytes 2-5/10")]
+    [InlineData("bytes=8-", null, 206, "89", "bytes 8-9/10")]
+    [InlineData("bytes=7-100", null, 206, "789", "bytes 7-9/10")]
+    [InlineData("bytes=-3", null, 206, "789", "bytes 7-9/10")]
+    [InlineData("bytes=10-", null, 416, "", "bytes */10")]
+    [InlineData("bytes=0-1,4-5", null, 200, "0123456789", null)]
+    [InlineData("items=0-1", null, 200, "0123456789", null)]
+    [InlineData("bytes=2-5", "\"v1\"", 206, "2345", "bytes 2-5/10")]
+    [InlineData("bytes=2-5", "\"v0\"", 200, "0123456789", null)]
+    [InlineData("bytes=2-5", "W/\"v1\"", 200, "0123456789", null)]
+    public async Task RangeOfAStoredResponse_IsAnsweredFromTheCache(string range, string? ifRange, int status, string body, string? contentRange)
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            context.Response.Headers.CacheControl = "max-age=60";
+            context.Response.Headers.ETag = "\"v1\"";
+            return context.Response.WriteAsync("0123456789");
+        });
+        await using var gateway = await GatewayAsync(origin);
+        await GetAsync(gateway);
+
+        var answer = await GetAsync(gateway, headers: [("Range", range), .. ifRange is null ? [] : new[] { ("If-Range", ifRange) }]);
+
+        Assert.Equal(((HttpStatusCode)status, body, "HIT"), (answer.Status, answer.Body, answer.Cache));
+        Assert.Equal(contentRange, answer.Response.Content.Headers.ContentRange?.ToString());
+        Assert.Equal(1, origin.Requests);
+    }
+
+    [Fact]
+    public async Task RangeOfWhatIsNotStored_GoesToTheOrigin_AndItsPartialAnswerIsNotStored()
+    {
+        await using var origin = await OriginAsync((context, n) =>
+        {
+            context.Response.Headers.CacheControl = "max-age=60";
+            if (context.Request.Headers.Range.Count > 0)
+            {
+                context.Response.StatusCode = StatusCodes.Status206PartialContent;
+                context.Response.Headers.ContentRange = "bytes 0-1/10";
+                return context.Response.WriteAsync("01");
+            }
+            return context.Response.WriteAsync("0123456789");
+        });
+        await using var gateway = await GatewayAsync(origin);
+
+        var partial = await GetAsync(gateway, headers: ("Range", "bytes=0-1"));
+        var whole = await GetAsync(gateway);
+
+        Assert.Equal((HttpStatusCode.PartialContent, "01", "BYPASS"), (partial.Status, partial.Body, partial.Cache));
+        Assert.Equal(("0123456789", "MISS"), (whole.Body, whole.Cache));
+    }
+
     [Fact]
     public async Task ExpiresAndDate_GiveTheLifetime_AndAnInvalidExpiresMeansStale()
     {
