@@ -33,6 +33,11 @@ internal sealed partial class PipelineReloader(
                 return Rejected(errors);
             }
             var gateway = Bind<GatewayOptions>(read, GatewayOptions.SectionName, errors);
+            if (gateway.PluginInitializeTimeout <= TimeSpan.Zero || gateway.PluginInitializeTimeout > TimeSpan.FromHours(1))
+            {
+                errors.Add(new PipelineError(GatewayOptions.SectionName, $"{GatewayOptions.SectionName}:{nameof(GatewayOptions.PluginInitializeTimeout)}",
+                    $"must be more than zero and at most 01:00:00, not {gateway.PluginInitializeTimeout}"));
+            }
             var scripts = Bind<ScriptOptions>(read, ScriptOptions.SectionName, errors);
             var proxyErrors = new List<ProxyConfigError>();
             var proxy = await proxyConfigReader.ReadAsync(read, gateway.UpstreamActivityTimeout, proxyErrors).ConfigureAwait(false);

@@ -45,6 +45,18 @@ public sealed class PluginContractTests
         Assert.Equal((HttpStatusCode.OK, "a"), (still.StatusCode, still.Headers.GetValues("x-initialized").Single()));
     }
 
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:00:01")]
+    [InlineData("2.00:00:00")]
+    public async Task InitializeTimeout_OutOfRange_IsAnErrorNotACrash(string timeout)
+    {
+        var refused = await Assert.ThrowsAsync<PluginHostException>(() =>
+            Host("FilterProbe", """{ "tag": "a" }""").Setting("Gateway:PluginInitializeTimeout", timeout).StartAsync());
+
+        Assert.Contains("Gateway:PluginInitializeTimeout: must be more than zero and at most 01:00:00", refused.Message);
+    }
+
     [Fact]
     public void Services_ResolveOnlyWhatPluginsAreGiven()
     {
