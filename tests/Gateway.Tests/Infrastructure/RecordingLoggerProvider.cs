@@ -7,16 +7,42 @@ namespace Gateway.Tests.Infrastructure;
 internal sealed class RecordingLoggerProvider : ILoggerProvider
 {
     private readonly ConcurrentQueue<LogLine> _lines = new();
+    private readonly List<(Func<LogLine, bool> Match, TaskCompletionSource Seen)> _waiters = [];
+    private readonly Lock _gate = new();
 
     public IReadOnlyCollection<LogLine> Lines => _lines;
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
+
+    /// <summary>Completes once a line matching <paramref name="match"/> has been logged: a signal to wait on, not a sleep.</summary>
+    public Task WaitForAsync(Func<LogLine, bool> match)
+    {
+        lock (_gate)
+        {
+            if (_lines.Any(match))
+            {
+                return Task.CompletedTask;
+            }
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((match, seen));
+            return seen.Task;
+        }
+    }
+
+    private void Record(LogLine line)
+    {
+        lock (_gate)
+        {
+            _lines.Enqueue(line);
+            _waiters.RemoveAll(waiter => waiter.Match(line) && waiter.Seen.TrySetResult());
+        }
+    }
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, ConcurrentQueue<LogLine> lines) : ILogger
+    private sealed class Logger(string category, RecordingLoggerProvider recorder) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -26,7 +52,7 @@ internal sealed class RecordingLoggerProvider : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                lines.Enqueue(new LogLine(category, logLevel, eventId.Id, formatter(state, exception), exception));
+                recorder.Record(new LogLine(category, logLevel, eventId.Id, formatter(state, exception), exception));
             }
         }
     }

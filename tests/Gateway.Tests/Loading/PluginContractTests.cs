@@ -7,6 +7,7 @@ using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Loading;
 
@@ -21,7 +22,7 @@ public sealed class PluginContractTests
     [InlineData("FilterProbe")]
     public async Task InitializeAsync_IsAwaitedBeforeThePipelineServes(string probe)
     {
-        await using var host = await Host(probe, """{ "tag": "a", "initializeMs": 100 }""").StartAsync();
+        await using var host = await Host(probe, """{ "tag": "a", "initializeAsynchronously": true }""").StartAsync();
 
         using var response = await host.Client.GetAsync("api/x");
 
@@ -30,15 +31,26 @@ public sealed class PluginContractTests
 
     [Theory]
     [InlineData("""{ "tag": "b", "throwOnInitialize": true }""", "initializing threw InvalidOperationException: probe 'b' was told to fail initializing")]
-    [InlineData("""{ "tag": "b", "initializeMs": 30000 }""", "did not finish initializing within 0.3 s (Gateway:PluginInitializeTimeout)")]
+    [InlineData("""{ "tag": "b", "initializeUntilCanceled": true }""", "did not finish initializing within 0.3 s (Gateway:PluginInitializeTimeout)")]
     public async Task InitializeAsync_ThatFailsOrOverrunsItsTimeout_RejectsTheReloadNamingTheEntry(string config, string message)
     {
-        await using var host = await Host("FilterProbe", """{ "tag": "a" }""").Setting("Gateway:PluginInitializeTimeout", "00:00:00.300").StartAsync();
-        File.WriteAllText(Path.Combine(host.Directory, "plugins.json"), $$"""{ "pipeline": [ { "plugin": "FilterProbe", "config": {{config}} } ] }""");
+        // The initialization timeout runs on the gateway's clock: moved past once the probe has started, not waited out.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var origin = await TestOrigin.StartAsync("d1");
+        await using var gateway = await TestGateway.Create().Time(clock)
+            .Route("api", "/api/{**rest}", "backend").Cluster("backend", origin)
+            .TestPlugin("FilterProbe")
+            .Pipeline("""{ "pipeline": [ { "plugin": "FilterProbe", "config": { "tag": "a" } } ] }""")
+            .Arg("--Gateway:PluginInitializeTimeout=00:00:00.300")
+            .StartAsync();
+        gateway.WritePipeline($$"""{ "pipeline": [ { "plugin": "FilterProbe", "config": {{config}} } ] }""");
 
-        using var rejected = await host.ReloadAsync();
+        var reload = gateway.ReloadAsync();
+        await gateway.Logs.WaitForAsync(line => line.Message == "probe 'b' is initializing").WaitAsync(TimeSpan.FromSeconds(30));
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        using var rejected = await reload;
         var error = JsonNode.Parse(await rejected.Content.ReadAsStringAsync())!["errors"]![0]!;
-        using var still = await host.Client.GetAsync("api/x");
+        using var still = await gateway.Proxy.GetAsync("api/x");
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, rejected.StatusCode);
         Assert.Equal(("pipeline[0] (plugin \"FilterProbe\")", "$.pipeline[0]", message), ((string?)error["entry"], (string?)error["path"], (string?)error["message"]));

@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.Plugins;
+using Microsoft.Extensions.Logging;
 
 namespace Probe;
 
@@ -33,8 +34,11 @@ public sealed record ProbeOptions
     /// <summary>Copy vars[EchoVar] into the response header x-var.</summary>
     public string? EchoVar { get; init; }
 
-    /// <summary>Take this long over InitializeAsync (canceled with its token).</summary>
-    public int InitializeMs { get; init; }
+    /// <summary>Finish InitializeAsync only after yielding, so the gateway must await it.</summary>
+    public bool InitializeAsynchronously { get; init; }
+
+    /// <summary>Never finish InitializeAsync on its own: only its token's cancellation ends it.</summary>
+    public bool InitializeUntilCanceled { get; init; }
 
     public bool ThrowOnInitialize { get; init; }
 }
@@ -43,10 +47,12 @@ public sealed record ProbeOptions
 internal sealed class ProbeSteps
 {
     private readonly ProbeOptions _options;
+    private readonly ILogger _logger;
     private bool _initialized;
 
     public ProbeSteps(PluginSetup setup)
     {
+        _logger = setup.Logger;
         _options = setup.GetConfig<ProbeOptions>();
         if (_options.ThrowInConstructor)
         {
@@ -60,9 +66,14 @@ internal sealed class ProbeSteps
 
     public async ValueTask InitializeAsync(CancellationToken cancellationToken)
     {
-        if (_options.InitializeMs > 0)
+        _logger.LogInformation("probe '{Tag}' is initializing", _options.Tag);
+        if (_options.InitializeAsynchronously)
         {
-            await Task.Delay(_options.InitializeMs, cancellationToken);
+            await Task.Yield();
+        }
+        if (_options.InitializeUntilCanceled)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
         if (_options.ThrowOnInitialize)
         {
