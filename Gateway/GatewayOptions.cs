@@ -27,9 +27,22 @@ public sealed record GatewayOptions
     /// </summary>
     public TimeSpan PluginInitializeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The copies of requests stages run detached from the client (<c>PluginContext.TryStartDetachedRequest</c>).</summary>
+    public DetachedRequestOptions DetachedRequests { get; init; } = new();
+
     /// <summary>How long a retired pipeline may wait for in-flight requests before a warning is logged.</summary>
     public TimeSpan DrainWarningAfter { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Resolves a configured path against the working directory.</summary>
     internal static string Resolve(string path) => Path.GetFullPath(path, Environment.CurrentDirectory);
+}
+
+/// <summary>The <c>Gateway:DetachedRequests</c> section: bounds on the requests stages run detached from any client.</summary>
+public sealed record DetachedRequestOptions
+{
+    /// <summary>How many may run at once on this node; a stage asking for one more is refused and works in line.</summary>
+    public int MaxConcurrent { get; init; } = 64;
+
+    /// <summary>How long one may run, upstream included, before it is canceled.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -53,4 +53,31 @@ public abstract class PluginContext
     /// </summary>
     /// <param name="body">The body; it must stay unchanged until the request ends.</param>
     public abstract void DeferResponseBody(ReadOnlyMemory<byte> body);
+
+    /// <summary>
+    /// Whether no upstream answered: no destination was available, or connecting, sending the request or waiting for
+    /// the response's headers failed or timed out, so the response is the gateway's own <c>502</c>, <c>503</c> or
+    /// <c>504</c>. Read it after <c>next</c>; an error status the upstream itself sent leaves it false.
+    /// </summary>
+    /// <remarks>Added in 1.1.0.</remarks>
+    public virtual bool UpstreamFailed => false;
+
+    /// <summary>
+    /// Starts a copy of this request detached from the client, for work such as refreshing a cached response after the
+    /// client has been answered. The copy has this request's method, URL and headers as they are now, no body, this
+    /// request's <see cref="Vars"/>, route, cluster and candidate destinations. <paramref name="work"/> runs on the
+    /// thread pool with the copy; calling the <c>next</c> this stage was given with the copy sends it through the
+    /// stages after this one and to the upstream. The copy's response goes to no client: its body is read and discarded
+    /// unless <paramref name="work"/> replaces <c>Response.Body</c>, and its <c>OnStarting</c> and <c>OnCompleted</c>
+    /// callbacks run once the upstream's body has been read. The copy's <c>RequestAborted</c> fires when the gateway
+    /// stops or the copy runs past the gateway's background-request timeout; an exception from
+    /// <paramref name="work"/> is logged.
+    /// </summary>
+    /// <param name="work">What to do with the copy; it must not use this request's context.</param>
+    /// <returns>
+    /// False, starting nothing, when the request may have a body or the gateway already runs as many detached
+    /// requests as it allows; the stage should then do the work with this request.
+    /// </returns>
+    /// <remarks>Added in 1.1.0. Only a plugin (<see cref="IGatewayPlugin"/>) has a <c>next</c> to send the copy on with.</remarks>
+    public virtual bool TryStartDetachedRequest(Func<PluginContext, ValueTask> work) => false;
 }

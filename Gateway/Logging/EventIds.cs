@@ -18,6 +18,8 @@ internal static class EventIds
     public const int PipelineContextsStillAlive = 106;
     public const int StageFailed = 110;
     public const int RouteOutOfDate = 111;
+    public const int DetachedRequestRefused = 112;
+    public const int DetachedRequestFailed = 113;
 
     // Scripts 3xx
     public const int ScriptMessage = 300;

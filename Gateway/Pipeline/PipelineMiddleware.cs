@@ -13,20 +13,23 @@ internal sealed partial class PipelineMiddleware
     private readonly RequestDelegate _next;
     private readonly PipelineHolder _holder;
     private readonly PipelineResponseWriter _answers;
-    private readonly IProxyStateLookup _clusters;
+    private readonly PipelineEnvironment _environment;
     private readonly ILogger<PipelineMiddleware> _logger;
 
-    public PipelineMiddleware(RequestDelegate next, PipelineHolder holder, PipelineResponseWriter answers, IProxyStateLookup clusters, ILogger<PipelineMiddleware> logger)
+    public PipelineMiddleware(
+        RequestDelegate next, PipelineHolder holder, PipelineResponseWriter answers, IProxyStateLookup clusters, DetachedRequests detached,
+        ILogger<PipelineMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(holder);
         ArgumentNullException.ThrowIfNull(answers);
         ArgumentNullException.ThrowIfNull(clusters);
+        ArgumentNullException.ThrowIfNull(detached);
         ArgumentNullException.ThrowIfNull(logger);
         _next = next;
         _holder = holder;
         _answers = answers;
-        _clusters = clusters;
+        _environment = new PipelineEnvironment(next, clusters, detached);
         _logger = logger;
     }
 
@@ -168,7 +171,7 @@ internal sealed partial class PipelineMiddleware
             snapshot.Release();
             throw new InvalidOperationException("The gateway pipeline is already running for this request.");
         }
-        request.Initialize(context, proxy, _next, _clusters, holdsResponse);
+        request.Initialize(context, proxy, snapshot, _environment, holdsResponse);
         return request;
     }
 

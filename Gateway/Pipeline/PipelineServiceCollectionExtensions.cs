@@ -10,7 +10,7 @@ public static class PipelineServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the hot-swappable pipeline: its holder, builder and reloader, the routes and clusters YARP serves (only
-    /// those a reload validated with the pipeline), the runner's answers, and the response transform through which
+    /// those a reload validated with the pipeline), the runner's answers, the detached copies of requests stages start, and the response transform through which
     /// stages see the upstream's response.
     /// </summary>
     public static IReverseProxyBuilder AddGatewayPipeline(this IReverseProxyBuilder proxy)
@@ -22,6 +22,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<PipelineReloader>();
         services.AddSingleton<PipelineInspector>();
         services.AddSingleton<PipelineResponseWriter>();
+        services.AddSingleton<DetachedRequests>();
         services.AddSingleton<ConfigurationReader>();
         services.AddSingleton<ProxyConfigReader>();
         services.AddSingleton<ProxyConfigPublisher>();

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using Gateway.Forwarding;
 using Gateway.Plugins;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -26,7 +27,8 @@ internal sealed class ProxyRequestContext : PluginContext
 
     private HttpContext _httpContext = null!;
     private IReverseProxyFeature _proxy = null!;
-    private IProxyStateLookup _clusters = null!;
+    private PipelineSnapshot _snapshot = null!;
+    private PipelineEnvironment _environment = null!;
     private Dictionary<string, object?>? _vars;
     private UpstreamDestination[]? _destinations;
     private uint _served;
@@ -47,13 +49,15 @@ internal sealed class ProxyRequestContext : PluginContext
     public ForwarderHandoff Handoff { get; }
 
     /// <summary>Binds the context to its HttpContext's current request.</summary>
+    /// <param name="snapshot">The pipeline whose stages run the request; the caller holds a reference on it.</param>
     /// <param name="holdsResponse">Whether the stages run as middleware, whose terminal holds YARP's response.</param>
-    public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, RequestDelegate forward, IProxyStateLookup clusters, bool holdsResponse)
+    public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, PipelineSnapshot snapshot, PipelineEnvironment environment, bool holdsResponse)
     {
         _httpContext = httpContext;
         _proxy = proxy;
-        _clusters = clusters;
-        Handoff.Bind(forward, holdsResponse);
+        _snapshot = snapshot;
+        _environment = environment;
+        Handoff.Bind(environment.Forward, holdsResponse);
         // Every 8th request of each context is timed, its first one included.
         IsTimed = (_served++ & (TimingSampleInterval - 1)) == 0;
     }
@@ -63,7 +67,8 @@ internal sealed class ProxyRequestContext : PluginContext
     {
         _httpContext = null!;
         _proxy = null!;
-        _clusters = null!;
+        _snapshot = null!;
+        _environment = null!;
         _vars?.Clear();
         _destinations = null;
         Handoff.Reset();
@@ -81,6 +86,13 @@ internal sealed class ProxyRequestContext : PluginContext
     public override IDictionary<string, object?> Vars => _vars ??= new Dictionary<string, object?>(StringComparer.Ordinal);
 
     public override IReadOnlyList<UpstreamDestination> Destinations => _destinations ??= UpstreamDestinations.Describe(_proxy.AvailableDestinations);
+
+    /// <summary>The pipeline whose stages run the request.</summary>
+    internal PipelineSnapshot Snapshot => _snapshot;
+
+    internal PipelineEnvironment RunEnvironment => _environment;
+
+    internal IReverseProxyFeature ProxyFeature => _proxy;
 
     /// <summary>Whether this request's stages read the clock.</summary>
     internal bool IsTimed { get; private set; }
@@ -127,6 +139,22 @@ internal sealed class ProxyRequestContext : PluginContext
 
     public override void DeferResponseBody(ReadOnlyMemory<byte> body) => DeferredBody = body;
 
+    public override bool UpstreamFailed => UpstreamFailures.NoUpstreamAnswered(_httpContext);
+
+    public override bool TryStartDetachedRequest(Func<PluginContext, ValueTask> work) => _environment.Detached.TryStart(this, work);
+
+    /// <summary>Starts a detached copy's <see cref="Vars"/> as <paramref name="origin"/>'s are now.</summary>
+    internal void CopyVars(ProxyRequestContext origin)
+    {
+        if (origin._vars is { Count: > 0 } vars)
+        {
+            foreach (var (name, value) in vars)
+            {
+                Vars[name] = value;
+            }
+        }
+    }
+
     public override bool ChooseDestination(string destinationId)
     {
         ArgumentNullException.ThrowIfNull(destinationId);
@@ -146,7 +174,7 @@ internal sealed class ProxyRequestContext : PluginContext
     public override bool ChooseCluster(string clusterId)
     {
         ArgumentNullException.ThrowIfNull(clusterId);
-        if (!_clusters.TryGetCluster(clusterId, out var cluster))
+        if (!_environment.Clusters.TryGetCluster(clusterId, out var cluster))
         {
             return false;
         }

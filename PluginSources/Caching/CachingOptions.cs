@@ -21,10 +21,19 @@ public sealed record CachingOptions
     public int? KeepStaleSeconds { get; init; }
 
     /// <summary>
-    /// How long past its lifetime a stored response may answer when the upstream fails (5xx or unreachable), besides
-    /// what <c>stale-if-error</c> allows; never for <c>must-revalidate</c> or <c>no-cache</c> responses. Default 0.
+    /// How long past its lifetime a stored response may answer when the upstream fails (an error status, or unreachable
+    /// with <see cref="StaleOnDisconnect"/> off), besides what <c>stale-if-error</c> allows; never for
+    /// <c>must-revalidate</c> or <c>no-cache</c> responses. Default 0.
     /// </summary>
     public int? StaleOnErrorSeconds { get; init; }
+
+    /// <summary>
+    /// Whether a stale stored response answers when no upstream did (unreachable, timed out, no destination), as RFC 9111
+    /// §4.2.4 allows a disconnected cache; never for <c>must-revalidate</c>, <c>proxy-revalidate</c>, <c>s-maxage</c> or
+    /// <c>no-cache</c> responses, and only while the entry is kept (<see cref="KeepStaleSeconds"/>). An error status
+    /// the upstream sent is not a disconnection. Default true.
+    /// </summary>
+    public bool? StaleOnDisconnect { get; init; }
 
     /// <summary>The share of the time since <c>Last-Modified</c> used as heuristic freshness (RFC 9111 §4.2.2). Default 0.1.</summary>
     public double? HeuristicFraction { get; init; }

@@ -29,6 +29,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
     private readonly Flights _flights = new();
     private readonly TimeSpan _lockTimeout;
     private readonly long _staleOnError;
+    private readonly bool _staleOnDisconnect;
 
     public CachingPlugin(PluginSetup setup)
     {
@@ -37,6 +38,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
         _time = setup.Services.GetService<TimeProvider>() ?? TimeProvider.System;
         _lockTimeout = settings.LockTimeout;
         _staleOnError = settings.StaleOnError;
+        _staleOnDisconnect = settings.StaleOnDisconnect;
         _keys = settings.Keys;
         _policy = settings.Policy;
         _responder = new CacheResponder(settings.StatusHeader, settings.KeyHeader);
@@ -79,6 +81,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
             stored = null;
         }
 
+        var staleWhileRevalidating = false;
         if (stored is not null)
         {
             var age = stored.AgeAt(Now);
@@ -90,10 +93,13 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
                 case Usability.Stale:
                     _responder.Serve(context, stored, age, "STALE", key);
                     return;
-                // Within stale-while-revalidate one request revalidates; the others meanwhile get the stale copy.
+                // Within stale-while-revalidate one revalidation runs in the background; meanwhile every request gets the stale copy.
                 case Usability.StaleWhileRevalidating when _flights.UnderWay(storageKey) is not null:
                     _responder.Serve(context, stored, age, "STALE", key);
                     return;
+                case Usability.StaleWhileRevalidating:
+                    staleWhileRevalidating = true;
+                    break;
             }
         }
         if (directives.OnlyIfCached)
@@ -112,6 +118,11 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
             if (HttpMethods.IsGet(request.Method))
             {
                 flight = _flights.TryLead(storageKey, out underWay);
+                if (staleWhileRevalidating && flight is not null && StartRevalidation(context, next, directives, key, primaryKey, stored!, rule, flight))
+                {
+                    _responder.Serve(context, stored!, stored!.AgeAt(Now), "STALE", key);
+                    return;
+                }
             }
             else
             {
@@ -141,6 +152,29 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Revalidates <paramref name="stored"/> with a detached copy of the request (RFC 5861 §3), so this request need not
+    /// wait for the upstream; false when the gateway would not start one, and this request must revalidate itself.
+    /// </summary>
+    private bool StartRevalidation(
+        PluginContext context, PluginDelegate next, CacheControl directives, string key, string primaryKey, StoredResponse stored,
+        VaryRule? rule, Flights.Flight flight) =>
+        context.TryStartDetachedRequest(async copy =>
+        {
+            var handedOver = false;
+            try
+            {
+                handedOver = await FetchAsync(copy, next, directives, key, primaryKey, stored, rule, flight).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (!handedOver)
+                {
+                    flight.Land(null);
+                }
+            }
+        });
 
     /// <summary>Goes upstream, revalidating the stored copy if there is one; returns whether the flight went with the body.</summary>
     private async ValueTask<bool> FetchAsync(
@@ -172,8 +206,10 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
             return false;
         }
 
-        // RFC 9111 §4.2.4: a failing upstream may be answered for by a stale copy when stale-if-error (or the operator) allows.
-        if (stored is not null && response.StatusCode >= 500 && Freshness.MayServeOnError(stored, stored.AgeAt(Now), directives, _staleOnError))
+        // RFC 9111 §4.2.4: a failing upstream may be answered for by a stale copy when stale-if-error (or the operator)
+        // allows, and an unreachable one (the cache is disconnected) unless a directive forbids serving it stale.
+        if (stored is not null && response.StatusCode >= 500
+            && Freshness.MayServeOnError(stored, stored.AgeAt(Now), directives, _staleOnError, disconnected: _staleOnDisconnect && context.UpstreamFailed))
         {
             response.Headers.Clear();
             _responder.Serve(context, stored, stored.AgeAt(Now), "STALE", key);

@@ -53,10 +53,11 @@ internal static class Freshness
 
     /// <summary>
     /// Whether <paramref name="stored"/> may answer for an origin that failed: while fresh unless it must always be
-    /// revalidated; once stale only within <c>stale-if-error</c> (the response's, the request's) or the operator's
-    /// <paramref name="staleOnError"/>, and never for <c>must-revalidate</c> or <c>no-cache</c>.
+    /// revalidated; once stale when the cache is <paramref name="disconnected"/> (no upstream answered), or within
+    /// <c>stale-if-error</c> (the response's, the request's) or the operator's <paramref name="staleOnError"/>; never
+    /// for <c>must-revalidate</c>, <c>proxy-revalidate</c>, <c>s-maxage</c> or <c>no-cache</c>.
     /// </summary>
-    public static bool MayServeOnError(StoredResponse stored, long age, in CacheControl request, long staleOnError)
+    public static bool MayServeOnError(StoredResponse stored, long age, in CacheControl request, long staleOnError, bool disconnected)
     {
         var staleness = age - stored.FreshnessLifetime;
         if (staleness < 0)
@@ -66,6 +67,10 @@ internal static class Freshness
         if ((stored.Flags & (StoredFlags.NoCache | StoredFlags.MustRevalidate)) != 0)
         {
             return false;
+        }
+        if (disconnected)
+        {
+            return true;
         }
         var allowed = Math.Max(stored.StaleIfError, staleOnError);
         if (request.StaleIfError != CacheControl.Absent)

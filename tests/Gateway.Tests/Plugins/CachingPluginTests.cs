@@ -566,8 +566,91 @@ public sealed class CachingPluginTests
         Assert.Equal(languages, responses.Select(response => response.Body));
     }
 
+    private static Task<TestGateway> GatewayAsync(TestOrigin origin, FakeTimeProvider clock, params string[] args) => TestGateway.Create()
+        .Time(clock)
+        .Route("api", "/api/{**rest}", "backend")
+        .Cluster("backend", origin)
+        .FirstPartyPlugin("Caching")
+        .Pipeline("""{ "pipeline": [ { "plugin": "Caching" } ] }""")
+        .Args(args)
+        .StartAsync();
+
+    /// <summary>Gets until the cache stops answering <paramref name="while"/>: a background store lands after its answer.</summary>
+    private static async Task<(HttpStatusCode Status, string Body, string Cache, HttpResponseMessage Response)> GetUntilNotAsync(TestGateway gateway, string @while)
+    {
+        var response = await GetAsync(gateway);
+        for (var attempt = 0; attempt < 100 && response.Cache == @while; attempt++)
+        {
+            await Task.Delay(20);
+            response = await GetAsync(gateway);
+        }
+        return response;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StaleWhileRevalidate_AnswersEveryRequestAtOnce_WhileOneBackgroundRequestRevalidates(bool withValidator)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var conditions = new ConcurrentQueue<string>();
+        await using var origin = await OriginAsync(async (context, n) =>
+        {
+            if (n == 2)
+            {
+                conditions.Enqueue(context.Request.Headers.IfNoneMatch.ToString());
+                await release.Task;
+            }
+            // Date has whole seconds, so max-age=1 may be stale at once; the refreshed copy lasts a minute.
+            context.Response.Headers.CacheControl = n == 1 ? "max-age=1, stale-while-revalidate=60" : "max-age=60";
+            if (withValidator)
+            {
+                context.Response.Headers.ETag = "\"v1\"";
+                if (n == 2)
+                {
+                    context.Response.StatusCode = StatusCodes.Status304NotModified;
+                    return;
+                }
+            }
+            await context.Response.WriteAsync($"body-{n}");
+        });
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, clock);
+        await GetAsync(gateway);
+        clock.Advance(TimeSpan.FromSeconds(1.2));
+
+        // The origin holds the revalidation until released: these come back while it is under way (a cache that made
+        // them wait for it would fail here rather than hang).
+        var first = await GetAsync(gateway).WaitAsync(TimeSpan.FromSeconds(10));
+        var second = await GetAsync(gateway).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(("body-1", "STALE"), (first.Body, first.Cache));
+        Assert.Equal(("body-1", "STALE"), (second.Body, second.Cache));
+        release.SetResult();
+        var refreshed = await GetUntilNotAsync(gateway, "STALE");
+
+        Assert.Equal((withValidator ? "body-1" : "body-2", "HIT"), (refreshed.Body, refreshed.Cache));
+        Assert.Equal(2, origin.Requests);
+        Assert.Equal(withValidator ? "\"v1\"" : "", Assert.Single(conditions));
+        Assert.Equal("60", refreshed.Response.Headers.CacheControl?.MaxAge?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Fact]
-    public async Task StaleWhileRevalidate_ServesTheStaleCopyWhileOneRequestRevalidates()
+    public async Task StaleWhileRevalidate_OutsideItsWindow_TheEntryIsNotServedStale()
+    {
+        await using var origin = await OriginAsync(("Cache-Control", "max-age=1, stale-while-revalidate=5"));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await GatewayAsync(origin, clock);
+        await GetAsync(gateway);
+        clock.Advance(TimeSpan.FromSeconds(7));
+
+        var late = await GetAsync(gateway);
+
+        Assert.Equal(("body-2", "MISS"), (late.Body, late.Cache));
+        Assert.Equal(2, origin.Requests);
+    }
+
+    [Fact]
+    public async Task StaleWhileRevalidate_WhenNoDetachedRequestMayStart_OneRequestRevalidatesWhileTheOthersGetTheStaleCopy()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var revalidating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -578,12 +661,11 @@ public sealed class CachingPluginTests
                 revalidating.SetResult();
                 await release.Task;
             }
-            // Date has whole seconds, so max-age=1 may be stale at once; the refreshed copy lasts a minute.
             context.Response.Headers.CacheControl = n == 1 ? "max-age=1, stale-while-revalidate=60" : "max-age=60";
             await context.Response.WriteAsync($"body-{n}");
         });
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var gateway = await GatewayAsync(origin, time: clock);
+        await using var gateway = await GatewayAsync(origin, clock, "--Gateway:DetachedRequests:MaxConcurrent=0");
         await GetAsync(gateway);
         clock.Advance(TimeSpan.FromSeconds(1.2));
 
@@ -592,13 +674,7 @@ public sealed class CachingPluginTests
         var whileRevalidating = await GetAsync(gateway);
         release.SetResult();
         var refreshed = await leader;
-        // The refreshed copy is stored once its body has gone to the leader's client; until then the stale one serves.
-        var after = await GetAsync(gateway);
-        for (var attempt = 0; attempt < 50 && after.Cache == "STALE"; attempt++)
-        {
-            await Task.Delay(20);
-            after = await GetAsync(gateway);
-        }
+        var after = await GetUntilNotAsync(gateway, "STALE");
 
         Assert.Equal(("body-1", "STALE"), (whileRevalidating.Body, whileRevalidating.Cache));
         Assert.Equal(("body-2", "MISS"), (refreshed.Body, refreshed.Cache));
@@ -766,19 +842,28 @@ public sealed class CachingPluginTests
             (failing.Status, failing.Body, failing.Cache));
     }
 
-    [Fact]
-    public async Task UnreachableUpstream_IsAnsweredForByAStaleCopy_WhenTheConfigAllows()
+    // RFC 9111 §4.2.4: a cache that cannot reach the origin is disconnected and may serve stale, unless the response forbids it.
+    [Theory]
+    [InlineData("max-age=1", "{}", true)]
+    [InlineData("max-age=1", "{ \"staleOnDisconnect\": false }", false)]
+    [InlineData("max-age=1", "{ \"staleOnDisconnect\": false, \"staleOnErrorSeconds\": 60 }", true)]
+    [InlineData("max-age=1, must-revalidate", "{}", false)]
+    [InlineData("max-age=1, proxy-revalidate", "{}", false)]
+    [InlineData("max-age=1, s-maxage=1", "{}", false)]
+    [InlineData("max-age=60, no-cache", "{}", false)]
+    public async Task UnreachableUpstream_IsAnsweredForByAStaleCopy_UnlessForbidden(string cacheControl, string config, bool served)
     {
-        var origin = await OriginAsync(("Cache-Control", "max-age=1"));
+        var origin = await OriginAsync(("Cache-Control", cacheControl), ("ETag", "\"v1\""));
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var gateway = await GatewayAsync(origin, """{ "staleOnErrorSeconds": 60 }""", clock);
+        await using var gateway = await GatewayAsync(origin, config, clock);
         await GetAsync(gateway);
         await origin.DisposeAsync();
         clock.Advance(TimeSpan.FromSeconds(1.2));
 
         var unreachable = await GetAsync(gateway);
 
-        Assert.Equal((HttpStatusCode.OK, "body-1", "STALE"), (unreachable.Status, unreachable.Body, unreachable.Cache));
+        Assert.Equal(served ? (HttpStatusCode.OK, "STALE") : (HttpStatusCode.BadGateway, "MISS"), (unreachable.Status, unreachable.Cache));
+        Assert.Equal(served, unreachable.Body == "body-1");
     }
 
     [Theory]

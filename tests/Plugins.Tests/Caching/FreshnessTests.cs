@@ -45,5 +45,16 @@ public sealed class FreshnessTests
     [InlineData(70_000, "stale-if-error=9", 0, "None", false)]
     [InlineData(70_000, "", 60_000, "MustRevalidate", false)]
     public void AFailingOrigin_IsAnsweredForByAStaleCopy_OnlyWhereAllowed(long age, string request, long staleOnError, string flags, bool allowed) =>
-        Assert.Equal(allowed, Freshness.MayServeOnError(Stored.Response(flags: Enum.Parse<StoredFlags>(flags)), age, CacheControl.Parse(request), staleOnError));
+        Assert.Equal(allowed, Freshness.MayServeOnError(Stored.Response(flags: Enum.Parse<StoredFlags>(flags)), age, CacheControl.Parse(request), staleOnError, disconnected: false));
+
+    // RFC 9111 §4.2.4: a disconnected cache may serve stale, unless a directive of the response forbids it
+    // (must-revalidate, proxy-revalidate and s-maxage are all stored as MustRevalidate; no-cache as NoCache).
+    [Theory]
+    [InlineData(3_600_000, "None", true)]
+    [InlineData(3_600_000, "HasValidator", true)]
+    [InlineData(3_600_000, "MustRevalidate", false)]
+    [InlineData(3_600_000, "NoCache", false)]
+    [InlineData(30_000, "NoCache", false)]
+    public void AnUnreachableOrigin_IsAnsweredForByAStaleCopy_UnlessADirectiveForbids(long age, string flags, bool allowed) =>
+        Assert.Equal(allowed, Freshness.MayServeOnError(Stored.Response(flags: Enum.Parse<StoredFlags>(flags)), age, CacheControl.Parse(""), 0, disconnected: true));
 }
