@@ -41,6 +41,12 @@ public sealed record ProbeOptions
     public bool InitializeUntilCanceled { get; init; }
 
     public bool ThrowOnInitialize { get; init; }
+
+    /// <summary>
+    /// Middleware shape only: start a detached copy of the request that goes on through <c>next</c> (logging what it got),
+    /// and answer the client with 202 and x-detached saying whether the copy started.
+    /// </summary>
+    public bool Detach { get; init; }
 }
 
 /// <summary>The probe's two steps, shared by its middleware shape (Probe) and its filter shape (FilterProbe).</summary>
@@ -48,6 +54,10 @@ internal sealed class ProbeSteps
 {
     private readonly ProbeOptions _options;
     private readonly ILogger _logger;
+
+    public ProbeOptions Options => _options;
+
+    public ILogger Logger => _logger;
     private bool _initialized;
 
     public ProbeSteps(PluginSetup setup)
