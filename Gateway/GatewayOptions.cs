@@ -27,6 +27,9 @@ public sealed record GatewayOptions
     /// </summary>
     public TimeSpan PluginInitializeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The proxies in front of the gateway whose forwarded client address is believed; none by default.</summary>
+    public Forwarding.TrustedProxies ForwardedHeaders { get; init; } = new();
+
     /// <summary>The copies of requests stages run detached from the client (<c>PluginContext.TryStartDetachedRequest</c>).</summary>
     public DetachedRequestOptions DetachedRequests { get; init; } = new();
 

@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.Hosting;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -41,6 +42,12 @@ public static partial class GatewayHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
 
+        // First, so that everything after it (routing, the admin API's log, every stage) sees the real client. Without
+        // trusted proxies it is not added at all: X-Forwarded-For is then the client's own say, and ignored.
+        if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.ForwardedHeaders.Any)
+        {
+            app.UseForwardedHeaders();
+        }
         app.UseExceptionHandler();
         // A route's Timeout or TimeoutPolicy (YARP maps them to request timeouts) needs this after routing.
         app.UseRequestTimeouts();

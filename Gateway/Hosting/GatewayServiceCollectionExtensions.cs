@@ -6,7 +6,9 @@ using Gateway.Errors;
 using Gateway.Forwarding;
 using Gateway.Hosting;
 using Gateway.Scripting;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Transforms;
 
@@ -37,6 +39,9 @@ public static class GatewayServiceCollectionExtensions
         // bytes as Latin-1; writing them back as Latin-1 returns the same bytes, where Kestrel's default (ASCII only)
         // would fail the response with a 502.
         services.Configure<KestrelServerOptions>(kestrel => kestrel.ResponseHeaderEncodingSelector = static _ => Encoding.Latin1);
+
+        services.AddOptions<ForwardedHeadersOptions>()
+            .Configure<IOptions<GatewayOptions>>((forwarded, gateway) => gateway.Value.ForwardedHeaders.ApplyTo(forwarded));
 
         services.TryAddSingleton<GatewayListeners>();
         services.AddSingleton<GatewayProblems>();

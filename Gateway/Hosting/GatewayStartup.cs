@@ -1,5 +1,7 @@
 using Gateway.Admin;
 using Gateway.Pipeline;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
 
@@ -14,6 +16,7 @@ internal sealed partial class GatewayStartup(
     PipelineHolder holder,
     GatewayListeners listeners,
     AdminKey adminKey,
+    IOptions<ForwardedHeadersOptions> trustedProxies,
     IConfiguration configuration,
     ILogger<GatewayStartup> logger) : IHostedLifecycleService
 {
@@ -21,6 +24,8 @@ internal sealed partial class GatewayStartup(
     {
         GC.KeepAlive(adminKey); // created now, so a generated key is logged at start rather than on the first admin call
         GatewayListeners.CheckApart(configuration.GetSection("Kestrel"));
+        // Read now, so a trusted proxy that is not an address fails the start naming the setting, not the first request.
+        _ = trustedProxies.Value;
         var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {
