@@ -46,6 +46,7 @@ internal static class BenchmarkPipeline
         var snapshot = new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, [], [Route]);
         holder.Stage(snapshot);
         holder.Promote(snapshot);
+        var answers = new PipelineResponseWriter(new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()), TimeProvider.System, NullLogger<PipelineResponseWriter>.Instance);
         return new PipelineMiddleware(
             upstream switch
             {
@@ -53,8 +54,10 @@ internal static class BenchmarkPipeline
                 _ => context => ForwardWhenOpenAsync(context, gate ?? throw new ArgumentNullException(nameof(gate))),
             },
             holder,
-            new PipelineResponseWriter(new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()), TimeProvider.System, NullLogger<PipelineResponseWriter>.Instance),
+            answers,
             new NoClusters(),
+            new DetachedRequests(services, services.GetRequiredService<IOptions<GatewayOptions>>(), answers, new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
+                TimeProvider.System, NullLogger<DetachedRequests>.Instance),
             NullLogger<PipelineMiddleware>.Instance);
     }
 
