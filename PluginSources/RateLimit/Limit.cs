@@ -65,8 +65,8 @@ internal sealed class Limit : IDisposable
                     QueueLimit = 0,
                     AutoReplenishment = false,
                 };
-                return new Limit(key, name, burst, bucket.Per * burst / bucket.Rate, refillsSteadily: true, PartitionedRateLimiter.Create<object, object>(
-                    resource => RateLimitPartition.GetTokenBucketLimiter(resource, _ => limiterOptions)));
+                return new Limit(key, name, burst, bucket.Per * burst / bucket.Rate, refillsSteadily: true,
+                    Partitioned(_ => new TokenBucketRateLimiter(limiterOptions)));
             }
             case { Window: { } window, TokenBucket: null }:
             {
@@ -80,8 +80,8 @@ internal sealed class Limit : IDisposable
                     QueueLimit = 0,
                     AutoReplenishment = false,
                 };
-                return new Limit(key, name, window.Limit, window.Per, refillsSteadily: false, PartitionedRateLimiter.Create<object, object>(
-                    resource => RateLimitPartition.GetSlidingWindowLimiter(resource, _ => limiterOptions)));
+                return new Limit(key, name, window.Limit, window.Per, refillsSteadily: false,
+                    Partitioned(_ => new SlidingWindowRateLimiter(limiterOptions)));
             }
             case { Window: not null, TokenBucket: not null }:
                 throw new PluginConfigurationException(path, "give one of tokenBucket and window, not both");
@@ -89,6 +89,11 @@ internal sealed class Limit : IDisposable
                 throw new PluginConfigurationException(path, "give tokenBucket { rate, per, burst } or window { limit, per }");
         }
     }
+
+    // One limiter per key, made by a factory created once: RateLimitPartition's typed helpers allocate a closure per
+    // call. The partitioned limiter's own timer replenishes them (none has a timer of its own) and drops idle ones.
+    private static PartitionedRateLimiter<object> Partitioned(Func<object, RateLimiter> factory) =>
+        PartitionedRateLimiter.Create<object, object>(key => RateLimitPartition.Get(key, factory));
 
     /// <summary>The request's key for this limit; null when the request lacks a part of it and the limit does not count it.</summary>
     public object? KeyOf(PluginContext context) => _key.Of(context);

@@ -61,6 +61,23 @@ public sealed class RateLimitPluginTests
     }
 
     [Fact]
+    public async Task ASpentBucket_RefillsAsTimePasses()
+    {
+        // System.Threading.RateLimiting reads the real clock: the bucket refills within a few of its 50 ms periods.
+        using var plugin = Plugin("""{ "limits": [ { "key": "clientIp", "tokenBucket": { "rate": 1, "per": "00:00:00.050", "burst": 1 } } ] }""");
+        Assert.True(Admits(plugin, Request()));
+
+        var admittedAgain = false;
+        for (var attempt = 0; attempt < 250 && !admittedAgain; attempt++)
+        {
+            await Task.Delay(20);
+            admittedAgain = Admits(plugin, Request());
+        }
+
+        Assert.True(admittedAgain);
+    }
+
+    [Fact]
     public void Window_AdmitsExactlyItsLimit()
     {
         using var plugin = Plugin("""{ "limits": [ { "key": "route", "window": { "limit": 100, "per": "01:00:00" } } ] }""");
