@@ -1,3 +1,4 @@
+using Gateway.Plugins;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
@@ -7,7 +8,8 @@ namespace Gateway.Caching;
 
 /// <summary>
 /// The <see cref="IDistributedCache"/> plugins get: Redis when <c>ConnectionStrings:Redis</c> is set (shared by every
-/// gateway using it), an in-process cache otherwise. Read once at start.
+/// gateway using it), an in-process cache otherwise; with Redis, also <see cref="ISharedScripts"/> on the same
+/// connection. Read once at start.
 /// </summary>
 internal static class GatewayCacheRegistration
 {
@@ -38,10 +40,18 @@ internal static class GatewayCacheRegistration
             redis.SocketManager = SocketManager.ThreadPool;
             redis.ConnectTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
             redis.SyncTimeout = redis.AsyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
-            var inner = new RedisCache(Options.Create(new RedisCacheOptions { ConfigurationOptions = redis, InstanceName = "gateway:" }));
+            return new RedisConnection(redis);
+        });
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<CacheOptions>>().Value;
+            var connection = provider.GetRequiredService<RedisConnection>();
+            var inner = new RedisCache(Options.Create(new RedisCacheOptions { ConnectionMultiplexerFactory = connection.GetAsync, InstanceName = "gateway:" }));
             return new ResilientDistributedCache(inner, provider.GetRequiredService<CacheHealth>(), options.OperationTimeout,
                 provider.GetRequiredService<ILogger<ResilientDistributedCache>>());
         });
+        services.AddSingleton<ISharedScripts>(provider => new RedisSharedScripts(provider.GetRequiredService<RedisConnection>(),
+            provider.GetRequiredService<CacheHealth>(), provider.GetRequiredService<IOptions<CacheOptions>>().Value.OperationTimeout));
         return services;
     }
 

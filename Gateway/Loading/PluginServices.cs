@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Gateway.Plugins;
 using Microsoft.Extensions.Caching.Distributed;
 
 namespace Gateway.Loading;
@@ -14,6 +15,7 @@ internal sealed class PluginServices(IServiceProvider host) : IServiceProvider, 
     private static readonly Type[] Shared =
     [
         typeof(IDistributedCache), typeof(TimeProvider), typeof(IHttpClientFactory), typeof(ILoggerFactory), typeof(IProblemDetailsService),
+        typeof(ISharedScripts),
     ];
 
     private static readonly FrozenSet<Type> Resolvable = Shared.ToFrozenSet();

@@ -16,10 +16,12 @@ internal sealed class Limit : IDisposable
     private readonly LimitKey _key;
     private readonly bool _refillsSteadily;
 
-    private Limit(LimitKey key, string name, int quota, TimeSpan window, bool refillsSteadily, PartitionedRateLimiter<object> limiter)
+    private Limit(LimitKey key, string name, int quota, TimeSpan window, bool refillsSteadily, PartitionedRateLimiter<object> limiter, TimeSpan period, int rate)
     {
         _key = key;
         _refillsSteadily = refillsSteadily;
+        Period = period;
+        Rate = rate;
         _limiter = limiter;
         Quota = quota;
         Window = window;
@@ -34,6 +36,18 @@ internal sealed class Limit : IDisposable
 
     /// <summary>How long a spent quota takes to come back whole.</summary>
     public TimeSpan Window { get; }
+
+    /// <summary>Whether it is a token bucket (refilling steadily) rather than a sliding window.</summary>
+    public bool IsBucket => _refillsSteadily;
+
+    /// <summary>A bucket's <c>per</c>, or a window's length.</summary>
+    public TimeSpan Period { get; }
+
+    /// <summary>A bucket's tokens per <see cref="Period"/>; 0 for a window.</summary>
+    public int Rate { get; }
+
+    /// <summary>What the limit counts by, as configured.</summary>
+    public string KeyText => _key.Text;
 
     /// <summary>This limit's item of <c>RateLimit-Policy</c> (draft-ietf-httpapi-ratelimit-headers).</summary>
     public string Policy { get; }
@@ -54,7 +68,7 @@ internal sealed class Limit : IDisposable
                 var burst = bucket.Burst ?? bucket.Rate;
                 Positive(bucket.Rate, path + ".tokenBucket.rate");
                 Positive(burst, path + ".tokenBucket.burst");
-                Period(bucket.Per, path + ".tokenBucket.per");
+                PositivePeriod(bucket.Per, path + ".tokenBucket.per");
                 // The limiter adds tokens in proportion to the time passed (fractions included), so the bucket refills
                 // smoothly, not in a lump each period.
                 var limiterOptions = new TokenBucketRateLimiterOptions
@@ -66,12 +80,12 @@ internal sealed class Limit : IDisposable
                     AutoReplenishment = false,
                 };
                 return new Limit(key, name, burst, bucket.Per * burst / bucket.Rate, refillsSteadily: true,
-                    Partitioned(_ => new TokenBucketRateLimiter(limiterOptions)));
+                    Partitioned(_ => new TokenBucketRateLimiter(limiterOptions)), bucket.Per, bucket.Rate);
             }
             case { Window: { } window, TokenBucket: null }:
             {
                 Positive(window.Limit, path + ".window.limit");
-                Period(window.Per, path + ".window.per");
+                PositivePeriod(window.Per, path + ".window.per");
                 var limiterOptions = new SlidingWindowRateLimiterOptions
                 {
                     PermitLimit = window.Limit,
@@ -81,7 +95,7 @@ internal sealed class Limit : IDisposable
                     AutoReplenishment = false,
                 };
                 return new Limit(key, name, window.Limit, window.Per, refillsSteadily: false,
-                    Partitioned(_ => new SlidingWindowRateLimiter(limiterOptions)));
+                    Partitioned(_ => new SlidingWindowRateLimiter(limiterOptions)), window.Per, 0);
             }
             case { Window: not null, TokenBucket: not null }:
                 throw new PluginConfigurationException(path, "give one of tokenBucket and window, not both");
@@ -134,7 +148,7 @@ internal sealed class Limit : IDisposable
         }
     }
 
-    private static void Period(TimeSpan value, string path)
+    private static void PositivePeriod(TimeSpan value, string path)
     {
         if (value <= TimeSpan.Zero)
         {

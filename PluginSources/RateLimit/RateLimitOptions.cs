@@ -3,8 +3,14 @@ namespace Gateway.Plugins.RateLimit;
 /// <summary>The plugin's <c>config</c>.</summary>
 public sealed record RateLimitOptions
 {
-    /// <summary><c>local</c> (the default): counted in this node's memory.</summary>
+    /// <summary>
+    /// <c>local</c> (the default): counted in this node's memory; <c>redis</c>: counted in the gateway's Redis, shared
+    /// by every node (needs <c>ConnectionStrings:Redis</c>).
+    /// </summary>
     public string? Store { get; init; }
+
+    /// <summary>With <c>redis</c>, while Redis cannot be reached: true (the default) counts on each node locally; false refuses with 503.</summary>
+    public bool? FailOpen { get; init; }
 
     /// <summary>The limits; a request must be within every one that applies to it.</summary>
     public LimitOptions[]? Limits { get; init; }

@@ -18,7 +18,13 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
     private const string RemainingHeader = "RateLimit";
     private static readonly ValueTask<bool> Pass = new(true);
 
+    // The shared decision's RateLimit field, from the request step to the response step.
+    private static readonly object RemainingItem = new();
+
     private readonly Limit[] _limits;
+    private readonly SharedLimits? _shared;
+    private readonly bool _failOpen;
+    private int _sharedFailing;
     private readonly bool _headers;
     private readonly string _policies;
     private readonly IProblemDetailsService? _problems;
@@ -28,9 +34,14 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
     {
         ArgumentNullException.ThrowIfNull(setup);
         var options = setup.GetConfig<RateLimitOptions>();
-        if (options.Store is not (null or "local"))
+        if (options.Store is not (null or "local" or "redis"))
         {
-            throw new PluginConfigurationException("$.store", $"'{options.Store}' is not a store this version has; use \"local\"");
+            throw new PluginConfigurationException("$.store", $"'{options.Store}' is not a store; use \"local\" or \"redis\"");
+        }
+        ISharedScripts? scripts = null;
+        if (options.Store == "redis" && (scripts = setup.Services.GetService<ISharedScripts>()) is null)
+        {
+            throw new PluginConfigurationException("$.store", "\"redis\" needs the gateway's Redis: set ConnectionStrings:Redis");
         }
         if (options.Limits is not { Length: > 0 } limits)
         {
@@ -55,6 +66,8 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
             throw new PluginConfigurationException("$.limits", $"two limits are named '{twice.Key}'; give each its own name");
         }
         _limits = [.. built];
+        _shared = scripts is null ? null : new SharedLimits(scripts, _limits);
+        _failOpen = options.FailOpen ?? true;
         _headers = options.Headers ?? true;
         _policies = string.Join(", ", _limits.Select(limit => limit.Policy));
         _problems = setup.Services.GetService<IProblemDetailsService>();
@@ -64,6 +77,11 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
     public ValueTask<bool> OnRequestAsync(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        return _shared is null ? DecideLocally(context) : DecideSharedAsync(context);
+    }
+
+    private ValueTask<bool> DecideLocally(PluginContext context)
+    {
         foreach (var limit in _limits)
         {
             if (limit.KeyOf(context) is { } key && !limit.TryAcquire(key, out var retryAfter))
@@ -74,13 +92,82 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
         return Pass;
     }
 
+    private async ValueTask<bool> DecideSharedAsync(PluginContext context)
+    {
+        var remaining = new long[_limits.Length];
+        int refused;
+        TimeSpan retryAfter;
+        try
+        {
+            (refused, retryAfter) = await _shared!.DecideAsync(context, remaining).ConfigureAwait(false);
+        }
+        catch (SharedStoreException ex)
+        {
+            if (Interlocked.Exchange(ref _sharedFailing, 1) == 0)
+            {
+                Log.SharedStoreFailing(_logger, _failOpen ? "counting on this node alone" : "refusing requests with 503", ex.Message);
+            }
+            return _failOpen ? await DecideLocally(context).ConfigureAwait(false) : await UnavailableAsync(context.HttpContext).ConfigureAwait(false);
+        }
+        if (Interlocked.Exchange(ref _sharedFailing, 0) == 1)
+        {
+            Log.SharedStoreBack(_logger);
+        }
+        if (refused >= 0)
+        {
+            return await RefuseAsync(context, _limits[refused], retryAfter).ConfigureAwait(false);
+        }
+        if (_headers && Closest(remaining) is { } closest)
+        {
+            context.HttpContext.Items[RemainingItem] = Remaining(closest, remaining[Array.IndexOf(_limits, closest)]);
+        }
+        return true;
+    }
+
     public void OnResponse(PluginContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_headers && context.HttpContext.Response.StatusCode != StatusCodes.Status429TooManyRequests)
+        var response = context.HttpContext.Response;
+        if (!_headers || response.StatusCode is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable)
+        {
+            return;
+        }
+        if (_shared is null || Volatile.Read(ref _sharedFailing) == 1)
         {
             SetHeaders(context, refused: null);
         }
+        else if (context.HttpContext.Items.TryGetValue(RemainingItem, out var field))
+        {
+            response.Headers[PolicyHeader] = _policies;
+            response.Headers[RemainingHeader] = (string?)field;
+        }
+    }
+
+    /// <summary>The applying limit with the smallest share of its quota left; null when none applies.</summary>
+    private Limit? Closest(long[] remaining)
+    {
+        Limit? closest = null;
+        var lowest = double.MaxValue;
+        for (var i = 0; i < _limits.Length; i++)
+        {
+            if (remaining[i] >= 0 && (double)remaining[i] / _limits[i].Quota is var share && share < lowest)
+            {
+                (lowest, closest) = (share, _limits[i]);
+            }
+        }
+        return closest;
+    }
+
+    private static string Remaining(Limit limit, long remaining) => string.Create(CultureInfo.InvariantCulture,
+        $"\"{limit.Name}\";r={remaining};t={Limit.WholeSeconds(limit.UntilWhole(remaining))}");
+
+    private async ValueTask<bool> UnavailableAsync(HttpContext http)
+    {
+        http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        http.Response.Headers[HeaderNames.RetryAfter] = "1";
+        await WriteProblemAsync(http, StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+            "The rate limits cannot be checked right now; retry shortly.").ConfigureAwait(false);
+        return false;
     }
 
     // The policies, and the remaining quota of the limit closest to running out (the refusing one when there is one).
@@ -111,8 +198,7 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
         }
         var headers = context.HttpContext.Response.Headers;
         headers[PolicyHeader] = _policies;
-        headers[RemainingHeader] = string.Create(CultureInfo.InvariantCulture,
-            $"\"{closest.Name}\";r={remaining};t={Limit.WholeSeconds(closest.UntilWhole(remaining))}");
+        headers[RemainingHeader] = Remaining(closest, remaining);
     }
 
     private async ValueTask<bool> RefuseAsync(PluginContext context, Limit limit, TimeSpan retryAfter)
@@ -124,17 +210,18 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
         response.StatusCode = StatusCodes.Status429TooManyRequests;
         response.Headers[HeaderNames.RetryAfter] = seconds.ToString(CultureInfo.InvariantCulture);
         SetHeaders(context, limit);
-        var problem = new ProblemDetails
-        {
-            Status = StatusCodes.Status429TooManyRequests,
-            Title = "Too Many Requests",
-            Detail = $"The rate limit '{limit.Name}' was reached; retry after {seconds} s.",
-        };
+        await WriteProblemAsync(http, StatusCodes.Status429TooManyRequests, "Too Many Requests",
+            $"The rate limit '{limit.Name}' was reached; retry after {seconds} s.").ConfigureAwait(false);
+        return false;
+    }
+
+    private async ValueTask WriteProblemAsync(HttpContext http, int status, string title, string detail)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
         if (_problems is null || !await _problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem }).ConfigureAwait(false))
         {
-            await response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json").ConfigureAwait(false);
+            await http.Response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json").ConfigureAwait(false);
         }
-        return false;
     }
 
     public void Dispose()
@@ -150,5 +237,11 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
         // Debug: a client hammering a limit must not turn into log volume.
         [LoggerMessage(1, LogLevel.Debug, "Refused {Path}: rate limit {Limit} reached.")]
         public static partial void Refused(ILogger logger, string limit, string path);
+
+        [LoggerMessage(2, LogLevel.Warning, "The shared rate-limit store is failing, {Consequence} until it answers again: {Error}")]
+        public static partial void SharedStoreFailing(ILogger logger, string consequence, string error);
+
+        [LoggerMessage(3, LogLevel.Information, "The shared rate-limit store answers again; limits are counted across nodes.")]
+        public static partial void SharedStoreBack(ILogger logger);
     }
 }

@@ -83,12 +83,20 @@ public sealed class RedisFactAttribute : FactAttribute
 {
     public const string SharedVariable = "GATEWAY_TEST_REDIS";
 
-    public RedisFactAttribute(bool needsOwnServer = false)
+    public RedisFactAttribute(bool needsOwnServer = false) => Skip = SkipWithout(needsOwnServer);
+
+    /// <summary>Why a test must be skipped here; null where the Redis it needs is available.</summary>
+    internal static string? SkipWithout(bool needsOwnServer)
     {
         var variable = needsOwnServer ? RedisServer.BinaryVariable : SharedVariable;
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(variable)))
-        {
-            Skip = $"needs a Redis: set {variable} (.ci/run installs and starts one)";
-        }
+        return string.IsNullOrEmpty(Environment.GetEnvironmentVariable(variable))
+            ? $"needs a Redis: set {variable} (.ci/run installs and starts one)"
+            : null;
     }
+}
+
+/// <summary>A theory that needs a real Redis, as <see cref="RedisFactAttribute"/>.</summary>
+public sealed class RedisTheoryAttribute : TheoryAttribute
+{
+    public RedisTheoryAttribute(bool needsOwnServer = false) => Skip = RedisFactAttribute.SkipWithout(needsOwnServer);
 }
