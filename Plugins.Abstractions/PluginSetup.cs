@@ -37,7 +37,8 @@ public sealed class PluginSetup
     /// <summary>
     /// The gateway's services a plugin may use, and only these: <c>IDistributedCache</c> (Redis when configured,
     /// in-process otherwise), <c>TimeProvider</c> (read time through it, so tests can move it), <c>IHttpClientFactory</c>,
-    /// <c>ILoggerFactory</c> and <c>IProblemDetailsService</c>. Any other type resolves to null, and
+    /// <c>ILoggerFactory</c>, <c>IProblemDetailsService</c>, and <see cref="ISharedScripts"/> when the gateway has a Redis
+    /// (1.1.0). Any other type resolves to null, and
     /// <c>GetRequiredService</c> throws naming this list. Resolve what you need in the constructor, not per request.
     /// </summary>
     public IServiceProvider Services { get; }
