@@ -1,5 +1,6 @@
 using Gateway;
 using Gateway.Hosting;
+using Gateway.Protection;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,12 @@ public static partial class GatewayHostingExtensions
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
         // The host logs a failed start as an error with its stack trace; RunGatewayAsync reports it as one line instead.
         ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "Critical",
+        // An edge's bounds (Kestrel has none on connections): enough for a busy node, not for a flood to exhaust it.
+        ["Kestrel:Limits:MaxConcurrentConnections"] = "10000",
+        ["Kestrel:Limits:MaxConcurrentUpgradedConnections"] = "1000",
+        // A client that takes longer than this over its request line and headers is holding a connection, not sending a request (slowloris).
+        ["Kestrel:Limits:RequestHeadersTimeout"] = "00:00:15",
+        ["Kestrel:Limits:KeepAliveTimeout"] = "00:01:00",
     };
 
     /// <summary>
@@ -51,9 +58,16 @@ public static partial class GatewayHostingExtensions
         app.UseExceptionHandler();
         // A route's Timeout or TimeoutPolicy (YARP maps them to request timeouts) needs this after routing.
         app.UseRequestTimeouts();
+        // A route's RateLimiterPolicy (a Gateway:ConcurrencyLimits policy); after the timeouts, so a queued request's
+        // wait counts against its route's timeout. Without policies no route can name one, and nothing is added.
+        if (ConcurrencyLimitRegistration.AnyConfigured(app.Configuration))
+        {
+            app.UseRateLimiter();
+        }
         app.MapGatewayAdmin();
         app.MapReverseProxy(proxy =>
         {
+            proxy.Use(RouteBodySizeLimit.ApplyAsync);
             proxy.UseGatewayPipeline();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();

@@ -5,6 +5,7 @@ using Gateway.Caching;
 using Gateway.Errors;
 using Gateway.Forwarding;
 using Gateway.Hosting;
+using Gateway.Protection;
 using Gateway.Scripting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -34,11 +35,19 @@ public static class GatewayServiceCollectionExtensions
         // Named policies a route's TimeoutPolicy may refer to: Gateway:TimeoutPolicies:<name>:Timeout.
         services.AddRequestTimeouts(options => configuration.GetSection(GatewayOptions.SectionName).GetSection("TimeoutPolicies").Bind(options.Policies));
         services.AddGatewayCache(configuration);
+        // Named per-route concurrency limits a route's RateLimiterPolicy may refer to: Gateway:ConcurrencyLimits:<name>.
+        services.AddGatewayConcurrencyLimits(configuration);
         services.AddHttpClient();
         // RFC 9110 §5.5: a field value may carry obs-text, opaque data to pass on. The forwarder reads an origin's header
         // bytes as Latin-1; writing them back as Latin-1 returns the same bytes, where Kestrel's default (ASCII only)
         // would fail the response with a 502.
-        services.Configure<KestrelServerOptions>(kestrel => kestrel.ResponseHeaderEncodingSelector = static _ => Encoding.Latin1);
+        services.Configure<KestrelServerOptions>(kestrel =>
+        {
+            kestrel.ResponseHeaderEncodingSelector = static _ => Encoding.Latin1;
+            // Kestrel reads its endpoints from the Kestrel section but leaves its limits to code: Kestrel:Limits
+            // (connections, header sizes and timeouts, body size, HTTP/2's) are settings here like any other.
+            configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
+        });
 
         services.AddOptions<ForwardedHeadersOptions>()
             .Configure<IOptions<GatewayOptions>>((forwarded, gateway) => gateway.Value.ForwardedHeaders.ApplyTo(forwarded));

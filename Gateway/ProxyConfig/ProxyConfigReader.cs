@@ -1,3 +1,4 @@
+using Gateway.Protection;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.ProxyConfig;
@@ -43,6 +44,10 @@ internal sealed class ProxyConfigReader(IConfigValidator validator)
             foreach (var problem in await validator.ValidateRouteAsync(route).ConfigureAwait(false))
             {
                 errors.Add(new ProxyConfigError($"route '{route.RouteId}'", $"{SectionName}:Routes:{route.RouteId}", problem.Message));
+            }
+            if (RouteBodySizeLimit.Validate(route) is { } bodyLimitProblem)
+            {
+                errors.Add(new ProxyConfigError($"route '{route.RouteId}'", $"{SectionName}:Routes:{route.RouteId}:Metadata:{RouteBodySizeLimit.MetadataKey}", bodyLimitProblem));
             }
         }
         if (parsed.Routes.Count == 0)
