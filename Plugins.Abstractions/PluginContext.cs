@@ -80,4 +80,15 @@ public abstract class PluginContext
     /// </returns>
     /// <remarks>Added in 1.1.0. Only a plugin (<see cref="IGatewayPlugin"/>) has a <c>next</c> to send the copy on with.</remarks>
     public virtual bool TryStartDetachedRequest(Func<PluginContext, ValueTask> work) => false;
+
+    /// <summary>
+    /// After <c>next</c>, drops what came back, the upstream's answer (its body unread) or the gateway's own error for
+    /// one that failed, so that <c>next</c> may be called again: a retry. The response's status and headers are cleared,
+    /// and the destination that answered or failed leaves the candidates when others remain, so the next attempt goes
+    /// elsewhere. A request body is sent again only if the caller buffered it (<c>Request.EnableBuffering()</c>) and
+    /// rewinds it.
+    /// </summary>
+    /// <returns>False, changing nothing, when <c>next</c> has not run, or some of the answer has gone to the client.</returns>
+    /// <remarks>Added in 1.1.0, for plugins (<see cref="IGatewayPlugin"/>).</remarks>
+    public virtual ValueTask<bool> TryDiscardUpstreamResponseAsync() => new(false);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gateway.Plugins;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Pipeline;
@@ -19,7 +20,7 @@ namespace Gateway.Pipeline;
 internal sealed class ForwarderHandoff
 {
     /// <summary>The end of every chain: forward, and come back when the upstream's headers are in.</summary>
-    public static readonly PluginDelegate Terminal = static context => ((ProxyRequestContext)context).Handoff.ForwardAsync();
+    public static readonly PluginDelegate Terminal = static context => ((ProxyRequestContext)context).ForwardAsync();
 
     private readonly ProxyRequestContext _request;
     private readonly RequestSignal _headersReady = new();
@@ -31,6 +32,7 @@ internal sealed class ForwarderHandoff
     private bool _holdsResponse;
     private int _filtersPassed;
     private volatile bool _started;
+    private bool _discarding;
     private long _forwardingStart;
 
     public ForwarderHandoff(ProxyRequestContext request)
@@ -65,9 +67,11 @@ internal sealed class ForwarderHandoff
         }
         Forwarding = null;
         _started = false;
+        _discarding = false;
     }
 
-    private ValueTask ForwardAsync()
+    /// <summary>Starts YARP's forwarding; completes when the upstream's status and headers are in (or it failed).</summary>
+    public ValueTask ForwardAsync()
     {
         if (_started)
         {
@@ -197,7 +201,42 @@ internal sealed class ForwarderHandoff
         SuppressReplacedBody(transform);
     }
 
-    // A stage failed after next, or answered in the upstream's place: the upstream's body must not follow.
+    /// <summary>
+    /// Drops the forwarding's outcome so the stages may forward again: a held upstream response is let go without its
+    /// body, and once YARP is done the response is as it was before (status 200, no headers, no forwarder error).
+    /// </summary>
+    /// <returns>False when nothing was forwarded, the response is not held (a route of filters), or it has started.</returns>
+    public async ValueTask<bool> TryDiscardAsync()
+    {
+        var response = _request.HttpContext.Response;
+        if (!_holdsResponse || !_started || Forwarding is not { } forwarding || response.HasStarted)
+        {
+            return false;
+        }
+        if (!_forwardingDone.IsSet)
+        {
+            _discarding = true;
+            _released.Set();
+            await _forwardingDone.WaitAsync().ConfigureAwait(false);
+        }
+        await forwarding.ConfigureAwait(false);
+        if (response.HasStarted)
+        {
+            return false;
+        }
+        response.Clear();
+        _request.HttpContext.Features.Set<IForwarderErrorFeature>(null);
+        _headersReady.Reset();
+        _released.Reset();
+        _forwardingDone.Reset();
+        Forwarding = null;
+        _discarding = false;
+        _started = false;
+        return true;
+    }
+
+    // A stage failed after next, answered in the upstream's place, or is discarding the answer to try again: the
+    // upstream's body must not follow.
     private void SuppressReplacedBody(ResponseTransformContext transform) =>
-        transform.SuppressResponseBody |= _request.Fault is not null || _request.DeferredBody is not null;
+        transform.SuppressResponseBody |= _request.Fault is not null || _request.DeferredBody is not null || _discarding;
 }

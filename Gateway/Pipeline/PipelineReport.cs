@@ -20,9 +20,9 @@ internal sealed record PipelineReport(int Generation, DateTimeOffset LoadedAt, i
 }
 
 /// <summary>
-/// One entry: what it is, where it runs, and what it has done in this generation. A plugin has a version; a script
-/// has the hash of the file that is serving, a count of calls stopped by a sandbox bound (also counted in errors) and
-/// of the engines it has made.
+/// One entry: what it is, where it runs, and what it has done in this generation. A plugin has a version (and its own
+/// counters when it reports some); a script has the hash of the file that is serving, a count of calls stopped by a
+/// sandbox bound (also counted in errors) and of the engines it has made.
 /// </summary>
 internal sealed record EntryReport(
     int Index,
@@ -37,7 +37,8 @@ internal sealed record EntryReport(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Breaches,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? EnginesCreated,
     double TimeSpentMs,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, long>? Counters)
 {
     public static EntryReport From(PipelineEntry entry, PipelineStage? stage)
     {
@@ -55,6 +56,20 @@ internal sealed record EntryReport(
             isScript ? stage?.Sandbox?.Breaches ?? 0 : null,
             isScript ? stage?.Sandbox?.EnginesCreated ?? 0 : null,
             stage?.Counters.TimeSpent.TotalMilliseconds ?? 0,
-            stage?.Counters.LastError);
+            stage?.Counters.LastError,
+            OwnCounters(stage));
+    }
+
+    // A plugin's own code: one that throws here costs its counters in the report, not the report.
+    private static IReadOnlyDictionary<string, long>? OwnCounters(PipelineStage? stage)
+    {
+        try
+        {
+            return stage?.OwnCounters?.Counters.ToDictionary(StringComparer.Ordinal);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return null;
+        }
     }
 }

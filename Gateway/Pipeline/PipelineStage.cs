@@ -23,6 +23,7 @@ internal sealed class PipelineStage
         Version = version;
         Sandbox = plugin as ISandboxedPlugin;
         Cache = plugin as IResponseCache;
+        OwnCounters = plugin as IReportsCounters;
         if (plugin is IGatewayFilter filter)
         {
             IsFilter = true;
@@ -40,6 +41,9 @@ internal sealed class PipelineStage
 
     /// <summary>The plugin's sandbox statistics when it runs untrusted code (a script); null for a C# plugin.</summary>
     public ISandboxedPlugin? Sandbox { get; }
+
+    /// <summary>The plugin's own counters, which the admin API shows; null for a plugin without any.</summary>
+    public IReportsCounters? OwnCounters { get; }
 
     /// <summary>The plugin as a response cache the admin API can purge; null for other plugins.</summary>
     public IResponseCache? Cache { get; }

@@ -31,6 +31,9 @@ internal sealed class ProxyRequestContext : PluginContext
     private PipelineEnvironment _environment = null!;
     private Dictionary<string, object?>? _vars;
     private UpstreamDestination[]? _destinations;
+    // The candidates as the stages left them when the request was forwarded: YARP's load balancing narrows them to its
+    // pick, and a discarded attempt starts again from these.
+    private IReadOnlyList<DestinationState>? _candidates;
     private uint _served;
 
     private ProxyRequestContext() => Handoff = new ForwarderHandoff(this);
@@ -71,6 +74,7 @@ internal sealed class ProxyRequestContext : PluginContext
         _environment = null!;
         _vars?.Clear();
         _destinations = null;
+        _candidates = null;
         Handoff.Reset();
         InnerTicks = 0;
         Fault = null;
@@ -142,6 +146,30 @@ internal sealed class ProxyRequestContext : PluginContext
     public override bool UpstreamFailed => UpstreamFailures.NoUpstreamAnswered(_httpContext);
 
     public override bool TryStartDetachedRequest(Func<PluginContext, ValueTask> work) => _environment.Detached.TryStart(this, work);
+
+    /// <summary>The chain's end: forwards with the candidates as they are now remembered, for a discarded attempt to start again from.</summary>
+    internal ValueTask ForwardAsync()
+    {
+        _candidates = _proxy.AvailableDestinations;
+        return Handoff.ForwardAsync();
+    }
+
+    public override async ValueTask<bool> TryDiscardUpstreamResponseAsync()
+    {
+        var tried = _proxy.ProxiedDestination;
+        if (!await Handoff.TryDiscardAsync().ConfigureAwait(false))
+        {
+            return false;
+        }
+        _proxy.AvailableDestinations = _candidates!;
+        _proxy.ProxiedDestination = null;
+        _destinations = null;
+        if (tried is not null && _candidates!.Count > 1)
+        {
+            NarrowDestinations(destination => !string.Equals(destination.Id, tried.DestinationId, StringComparison.OrdinalIgnoreCase));
+        }
+        return true;
+    }
 
     /// <summary>Starts a detached copy's <see cref="Vars"/> as <paramref name="origin"/>'s are now.</summary>
     internal void CopyVars(ProxyRequestContext origin)
