@@ -7,7 +7,6 @@ using Gateway.Forwarding;
 using Gateway.Hosting;
 using Gateway.Protection;
 using Gateway.Scripting;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;

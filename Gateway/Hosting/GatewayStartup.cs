@@ -1,6 +1,5 @@
 using Gateway.Admin;
 using Gateway.Pipeline;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;

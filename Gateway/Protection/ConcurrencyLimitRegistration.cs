@@ -1,6 +1,5 @@
 using System.Threading.RateLimiting;
 using Gateway.Errors;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Model;
 
