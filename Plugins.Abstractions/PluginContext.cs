@@ -86,7 +86,8 @@ public abstract class PluginContext
     /// one that failed, so that <c>next</c> may be called again: a retry. The response's status and headers are cleared,
     /// and the destination that answered or failed leaves the candidates when others remain, so the next attempt goes
     /// elsewhere. A request body is sent again only if the caller buffered it (<c>Request.EnableBuffering()</c>) and
-    /// rewinds it.
+    /// rewinds it. Once it returns true, call <c>next</c> again or answer in the upstream's place: the discarded answer
+    /// is gone.
     /// </summary>
     /// <returns>False, changing nothing, when <c>next</c> has not run, or some of the answer has gone to the client.</returns>
     /// <remarks>Added in 1.1.0, for plugins (<see cref="IGatewayPlugin"/>).</remarks>
