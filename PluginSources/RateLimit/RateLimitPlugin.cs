@@ -128,7 +128,8 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         var response = context.HttpContext.Response;
-        if (!_headers || response.StatusCode is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable)
+        // A refusal of this entry's never gets here (a filter that answers has no response step); another's keeps its fields.
+        if (!_headers || response.StatusCode == StatusCodes.Status429TooManyRequests)
         {
             return;
         }
