@@ -15,7 +15,8 @@
 # caught a proxy spending ~70 ms on canceling them (exceptions in HttpClient and YARP, colder code each time a round
 # ended) inside a round that counted them.
 #
-# Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json)
+# Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json),
+#                             optionally with gateway settings after a "|": "empty.json|--Gateway:HideOrigin:Enabled=false"
 #   env: WARMUP=60 DURATION=10 ROUNDS=6 ORIENTATIONS=2 CONNS=16 MARGIN=1   Traffic only to 127.0.0.1; every process is stopped on exit.
 #        HEADER="x-api-key: ..." adds a request header to both (policies.json needs its API key).
 #        URL_PATH=/big requests the backend's 16 KiB body instead of ~100 B.
@@ -41,7 +42,7 @@ CACHE_ARGS=(); if [ -n "${REDIS:-}" ]; then CACHE_ARGS=(--ConnectionStrings:Redi
 dotnet build backend -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build yarp -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build ../Gateway -c Release -nologo -v q -clp:ErrorsOnly
-for plugin in HeaderRewrite Auth AbTesting Balancing Caching; do
+for plugin in HeaderRewrite Auth AbTesting Balancing Caching IpFilter RateLimit Retry; do
   dotnet build "../PluginSources/$plugin" -c Release -nologo -v q -clp:ErrorsOnly
 done
 
@@ -50,14 +51,16 @@ stop() { local p; for p in "$@"; do kill "$p" 2>/dev/null || true; done; for p i
 cleanup() { stop "${PIDS[@]}"; }
 trap cleanup EXIT
 
-start_sut() { # spec port -> pid in LAST
+start_sut() { # spec port -> pid in LAST; a spec "file.json|--Setting=value ..." adds gateway settings
   if [ "$1" = yarp ]; then
     taskset -c 0 yarp/bin/Release/net10.0/ProxyHost --urls "http://127.0.0.1:$2" >/dev/null 2>&1 &
   else
+    local file=${1%%|*} settings=()
+    if [[ $1 == *"|"* ]]; then read -ra settings <<<"${1#*|}"; fi
     taskset -c 0 ../Gateway/bin/Release/net10.0/Gateway --contentRoot "$PWD/gateway" \
       --Kestrel:Endpoints:Proxy:Url="http://127.0.0.1:$2" --Kestrel:Endpoints:Admin:Url="http://127.0.0.1:$(( $2 + 100 ))" \
-      --Gateway:PipelineFile="$PWD/gateway/$1" --Gateway:PluginsPath="$PWD/../plugins" \
-      --Gateway:ScriptsPath="$PWD/../scripts" "${CACHE_ARGS[@]}" >/dev/null 2>&1 &
+      --Gateway:PipelineFile="$PWD/gateway/$file" --Gateway:PluginsPath="$PWD/../plugins" \
+      --Gateway:ScriptsPath="$PWD/../scripts" "${CACHE_ARGS[@]}" "${settings[@]}" >/dev/null 2>&1 &
   fi
   LAST=$!; PIDS+=("$LAST")
 }

@@ -1,3 +1,4 @@
+using Gateway.Forwarding;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
@@ -31,12 +32,21 @@ internal sealed class GatewayProblems(IProblemDetailsService problems)
         WriteAsync(context, StatusCodes.Status500InternalServerError, "The gateway failed to process the request.",
             "A pipeline stage failed. The gateway's log has the details under this trace id.");
 
-    /// <summary>YARP set an error status without a body (no destination, upstream unreachable, timeout...).</summary>
+    /// <summary>
+    /// YARP set an error status without a body (no destination, upstream unreachable, timeout...), or an upstream
+    /// error's body was hidden (<see cref="HiddenUpstreamError"/>).
+    /// </summary>
     public ValueTask WriteForwarderErrorIfAnyAsync(HttpContext context)
     {
-        if (context.Response.HasStarted || context.Features.Get<IForwarderErrorFeature>() is not { } error)
+        if (context.Response.HasStarted)
         {
             return default;
+        }
+        if (context.Features.Get<IForwarderErrorFeature>() is not { } error)
+        {
+            return context.Features.Get<HiddenUpstreamError>() is null
+                ? default
+                : WriteAsync(context, context.Response.StatusCode, "The upstream failed to process the request.");
         }
         if (TimedOut(context))
         {

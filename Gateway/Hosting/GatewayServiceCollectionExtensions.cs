@@ -40,9 +40,12 @@ public static class GatewayServiceCollectionExtensions
         // RFC 9110 §5.5: a field value may carry obs-text, opaque data to pass on. The forwarder reads an origin's header
         // bytes as Latin-1; writing them back as Latin-1 returns the same bytes, where Kestrel's default (ASCII only)
         // would fail the response with a 502.
+        var hideOrigin = configuration.GetSection(HideOriginOptions.SectionName).Get<HideOriginOptions>() ?? new HideOriginOptions();
         services.Configure<KestrelServerOptions>(kestrel =>
         {
             kestrel.ResponseHeaderEncodingSelector = static _ => Encoding.Latin1;
+            // "Server: Kestrel" says what the edge runs, which nobody outside needs to know.
+            kestrel.AddServerHeader = !hideOrigin.Enabled;
             // Kestrel reads its endpoints from the Kestrel section but leaves its limits to code: Kestrel:Limits
             // (connections, header sizes and timeouts, body size, HTTP/2's) are settings here like any other.
             configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
@@ -58,12 +61,18 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<GatewayStartup>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
 
+        // Read at start: which fields a response loses is no pipeline matter.
+        var originHiding = new OriginHiding(hideOrigin.RemoveHeaders ?? [.. HideOriginOptions.DefaultRemoveHeaders]);
         services.AddReverseProxy()
             // First, so that no stage (a cache least of all) sees a field the origin meant for its connection only.
             .AddTransforms(context =>
             {
                 context.AddRequestTransform(ConnectionNominatedFields.RemoveFromRequestAsync);
                 context.AddResponseTransform(ConnectionNominatedFields.RemoveFromResponseAsync);
+                if (hideOrigin.Enabled)
+                {
+                    context.AddResponseTransform(originHiding.TransformAsync);
+                }
             })
             .AddGatewayPipeline();
 
