@@ -92,4 +92,19 @@ public abstract class PluginContext
     /// <returns>False, changing nothing, when <c>next</c> has not run, or some of the answer has gone to the client.</returns>
     /// <remarks>Added in 1.1.0, for plugins (<see cref="IGatewayPlugin"/>).</remarks>
     public virtual ValueTask<bool> TryDiscardUpstreamResponseAsync() => new(false);
+
+    /// <summary>
+    /// Puts a stream of the stage's own in front of the response body, for a stage that rewrites the body as it goes
+    /// (compression): <paramref name="wrap"/> gets the stream the body is written to now and returns the one it is to
+    /// be written to. Streams put there later (by inner stages, or in response steps) see the body first, so a stage
+    /// that means to rewrite what the inner stages pass on wraps in its request step. The body is written once every
+    /// stage is done with the headers (a body a stage answered with gets its <c>Content-Length</c> then), so the
+    /// stream decides at its first write, when the headers are final, and sets the fields that describe the new body
+    /// (drops <c>Content-Length</c>, sets <c>Content-Encoding</c>). The gateway disposes it once the whole body has gone
+    /// through, before the response completes, so it can write what it still holds. A request that fails in a stage
+    /// drops the wrappers unflushed and gets the gateway's plain 500.
+    /// </summary>
+    /// <returns>False, wrapping nothing, once the response has started.</returns>
+    /// <remarks>Added in 1.1.0.</remarks>
+    public virtual bool TryWrapResponseBody(Func<Stream, Stream> wrap) => false;
 }

@@ -44,6 +44,7 @@ internal sealed partial class PipelineResponseWriter(GatewayProblems problems, T
         if (!context.Response.HasStarted)
         {
             // Whatever the upstream or the stages put in the response so far is not what the client gets.
+            request.DropBodyWrappers();
             context.Response.Clear();
         }
     }
@@ -66,6 +67,7 @@ internal sealed partial class PipelineResponseWriter(GatewayProblems problems, T
         {
             await problems.WriteForwarderErrorIfAnyAsync(context).ConfigureAwait(false);
         }
+        await request.CompleteBodyWrappersAsync().ConfigureAwait(false);
     }
 
     private static ValueTask<FlushResult> WriteDeferredBodyAsync(HttpContext context, ReadOnlyMemory<byte> body)

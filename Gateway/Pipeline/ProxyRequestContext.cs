@@ -33,6 +33,9 @@ internal sealed class ProxyRequestContext : PluginContext
     // The candidates as the stages left them when the request was forwarded: YARP's load balancing narrows them to its
     // pick, and a discarded attempt starts again from these.
     private IReadOnlyList<DestinationState>? _candidates;
+    // Streams stages put in front of the response body, innermost first, and the body they were put in front of.
+    private List<Stream>? _bodyWrappers;
+    private Stream? _unwrappedBody;
     private uint _served;
 
     private ProxyRequestContext() => Handoff = new ForwarderHandoff(this);
@@ -74,6 +77,8 @@ internal sealed class ProxyRequestContext : PluginContext
         _vars?.Clear();
         _destinations = null;
         _candidates = null;
+        _bodyWrappers = null;
+        _unwrappedBody = null;
         Handoff.Reset();
         InnerTicks = 0;
         Fault = null;
@@ -168,6 +173,50 @@ internal sealed class ProxyRequestContext : PluginContext
             NarrowDestinations(destination => !string.Equals(destination.Id, tried.DestinationId, StringComparison.OrdinalIgnoreCase));
         }
         return true;
+    }
+
+    public override bool TryWrapResponseBody(Func<Stream, Stream> wrap)
+    {
+        ArgumentNullException.ThrowIfNull(wrap);
+        var response = _httpContext.Response;
+        if (response.HasStarted)
+        {
+            return false;
+        }
+        _unwrappedBody ??= response.Body;
+        var wrapper = wrap(response.Body) ?? throw new InvalidOperationException("The response body's wrapper is null.");
+        (_bodyWrappers ??= []).Add(wrapper);
+        response.Body = wrapper;
+        return true;
+    }
+
+    /// <summary>The whole body has gone through the wrappers: each writes what it holds, outermost first.</summary>
+    internal async ValueTask CompleteBodyWrappersAsync()
+    {
+        if (_bodyWrappers is not { } wrappers)
+        {
+            return;
+        }
+        _bodyWrappers = null;
+        for (var i = wrappers.Count - 1; i >= 0; i--)
+        {
+            await wrappers[i].DisposeAsync().ConfigureAwait(false);
+        }
+        _httpContext.Response.Body = _unwrappedBody!;
+    }
+
+    /// <summary>
+    /// A stage failed: the wrappers are let go unflushed (what they hold would describe a body the client no longer
+    /// gets), and the gateway's own answer goes to the body as it was.
+    /// </summary>
+    internal void DropBodyWrappers()
+    {
+        if (_bodyWrappers is null)
+        {
+            return;
+        }
+        _bodyWrappers = null;
+        _httpContext.Response.Body = _unwrappedBody!;
     }
 
     /// <summary>Starts a detached copy's <see cref="Vars"/> as <paramref name="origin"/>'s are now.</summary>
