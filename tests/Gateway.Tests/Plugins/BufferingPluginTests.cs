@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
 using Gateway.Tests.Infrastructure;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Plugins;
 

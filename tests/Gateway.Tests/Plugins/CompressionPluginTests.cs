@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Plugins;
 
