@@ -1,5 +1,4 @@
 using Gateway.Forwarding;
-using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Yarp.ReverseProxy.Forwarder;
@@ -15,7 +14,7 @@ internal sealed class GatewayProblems(IProblemDetailsService problems)
     public ValueTask WriteAsync(HttpContext context, int status, string title, string? detail = null)
     {
         context.Response.StatusCode = status;
-        if (context.RequestAborted.IsCancellationRequested && !TimedOut(context))
+        if (context.RequestAborted.IsCancellationRequested && !UpstreamFailures.RouteTimedOut(context))
         {
             // The client has gone (it canceled, or its connection closed): the status is for the log, a body for nobody.
             return default;
@@ -48,7 +47,7 @@ internal sealed class GatewayProblems(IProblemDetailsService problems)
                 ? default
                 : WriteAsync(context, context.Response.StatusCode, "The upstream failed to process the request.");
         }
-        if (TimedOut(context))
+        if (UpstreamFailures.RouteTimedOut(context))
         {
             // The route's timeout canceled the request; YARP reports a cancellation, the client is owed a 504.
             return WriteAsync(context, StatusCodes.Status504GatewayTimeout, "The upstream did not answer within the route's timeout.");
@@ -67,7 +66,4 @@ internal sealed class GatewayProblems(IProblemDetailsService problems)
         };
         return WriteAsync(context, status, title);
     }
-
-    private static bool TimedOut(HttpContext context) =>
-        context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true };
 }

@@ -16,7 +16,11 @@ internal static class UpstreamFailures
         ForwarderError.NoAvailableDestinations or ForwarderError.Request or ForwarderError.RequestTimedOut
             or ForwarderError.RequestBodyDestination or ForwarderError.ResponseHeaders => true,
         // The route's own timeout cancels the request, which YARP reports as a cancellation.
-        ForwarderError.RequestCanceled => context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true },
+        ForwarderError.RequestCanceled => RouteTimedOut(context),
         _ => false,
     };
+
+    /// <summary>Whether the route's <c>Timeout</c> or <c>TimeoutPolicy</c> canceled the request.</summary>
+    public static bool RouteTimedOut(HttpContext context) =>
+        context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true };
 }

@@ -20,6 +20,7 @@ internal static class EventIds
     public const int RouteOutOfDate = 111;
     public const int DetachedRequestRefused = 112;
     public const int DetachedRequestFailed = 113;
+    public const int DetachedRequestFinished = 114;
 
     // Scripts 3xx
     public const int ScriptMessage = 300;

@@ -93,6 +93,7 @@ internal sealed partial class DetachedRequests
     private async Task RunAsync(ProxyRequestContext request, Func<PluginContext, ValueTask> work, CancellationTokenSource timeout, CancellationTokenSource aborted)
     {
         var snapshot = request.Snapshot;
+        var route = request.RouteId;
         try
         {
             try
@@ -124,7 +125,7 @@ internal sealed partial class DetachedRequests
         catch (Exception ex)
         {
             // A response callback failed, or YARP did: the copy had no client to tell, the log is told.
-            Log.Failed(_logger, request.RouteId, ex);
+            Log.Failed(_logger, route, ex);
         }
         finally
         {
@@ -133,6 +134,7 @@ internal sealed partial class DetachedRequests
             aborted.Dispose();
             timeout.Dispose();
             Interlocked.Decrement(ref _running);
+            Log.Finished(_logger, route);
         }
     }
 
@@ -143,5 +145,8 @@ internal sealed partial class DetachedRequests
 
         [LoggerMessage(EventIds.DetachedRequestFailed, LogLevel.Warning, "A detached copy of a request on route {Route} failed.")]
         public static partial void Failed(ILogger logger, string route, Exception exception);
+
+        [LoggerMessage(EventIds.DetachedRequestFinished, LogLevel.Debug, "A detached copy of a request on route {Route} is done.")]
+        public static partial void Finished(ILogger logger, string route);
     }
 }

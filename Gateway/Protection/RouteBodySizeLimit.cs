@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Configuration;
 
@@ -13,6 +14,9 @@ internal static class RouteBodySizeLimit
 {
     public const string MetadataKey = "MaxRequestBodySize";
 
+    // Parsed once per route configuration (a reload makes new ones), not per request; null for a route without one.
+    private static readonly ConditionalWeakTable<RouteConfig, StrongBox<long?>?> Limits = new();
+
     /// <summary>What is wrong with the route's value, for the reload's errors; null when it is fine or absent.</summary>
     public static string? Validate(RouteConfig route) =>
         route.Metadata?.TryGetValue(MetadataKey, out var value) != true || TryParse(value, out _)
@@ -22,14 +26,18 @@ internal static class RouteBodySizeLimit
     /// <summary>In YARP's proxy pipeline, before anything reads the body.</summary>
     public static Task ApplyAsync(HttpContext context, RequestDelegate next)
     {
-        var metadata = context.GetReverseProxyFeature().Route.Config.Metadata;
-        if (metadata is not null && metadata.TryGetValue(MetadataKey, out var value) && TryParse(value, out var limit)
+        var route = context.GetReverseProxyFeature().Route.Config;
+        if (route.Metadata is { Count: > 0 } && Limits.GetValue(route, Parse) is { } limit
             && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
-            feature.MaxRequestBodySize = limit;
+            feature.MaxRequestBodySize = limit.Value;
         }
         return next(context);
     }
+
+    // Validate has refused a value that does not parse before the route could serve.
+    private static StrongBox<long?>? Parse(RouteConfig route) =>
+        route.Metadata!.TryGetValue(MetadataKey, out var value) && TryParse(value, out var limit) ? new StrongBox<long?>(limit) : null;
 
     private static bool TryParse(string? value, out long? limit)
     {

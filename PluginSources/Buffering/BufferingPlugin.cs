@@ -19,10 +19,18 @@ public sealed class BufferingPlugin : IGatewayFilter
     {
         ArgumentNullException.ThrowIfNull(setup);
         var options = setup.GetConfig<BufferingOptions>();
-        _maxBytes = options.MaxBytes is > 0 and var max ? max : options.MaxBytes is null ? 1 << 20
-            : throw new PluginConfigurationException("$.maxBytes", "must be more than zero");
-        var total = options.MaxTotalBytes is > 0 and var all ? all : options.MaxTotalBytes is null ? 64L << 20
-            : throw new PluginConfigurationException("$.maxTotalBytes", "must be more than zero");
+        _maxBytes = options.MaxBytes switch
+        {
+            null => 1 << 20,
+            > 0 and var max => max,
+            _ => throw new PluginConfigurationException("$.maxBytes", "must be more than zero"),
+        };
+        var total = options.MaxTotalBytes switch
+        {
+            null => 64L << 20,
+            > 0 and var all => all,
+            _ => throw new PluginConfigurationException("$.maxTotalBytes", "must be more than zero"),
+        };
         if (total < _maxBytes)
         {
             throw new PluginConfigurationException("$.maxTotalBytes", $"must be at least maxBytes ({_maxBytes})");

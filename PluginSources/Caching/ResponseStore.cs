@@ -54,6 +54,7 @@ internal sealed partial class ResponseStore(EntryStore entries, TimeProvider tim
                 storageKey = VariantKey(primaryKey, rule, varyValues);
             }
             await entries.SetAsync(storageKey, stored, Expiry(keepFor)).ConfigureAwait(false);
+            Log.Stored(logger, storageKey);
         }
         catch (Exception ex)
         {
@@ -71,5 +72,8 @@ internal sealed partial class ResponseStore(EntryStore entries, TimeProvider tim
     {
         [LoggerMessage(1, LogLevel.Warning, "Storing a response failed; it is served but not cached.")]
         public static partial void StoreFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Debug, "Stored {Key}.")]
+        public static partial void Stored(ILogger logger, string key);
     }
 }

@@ -30,8 +30,12 @@ public sealed class CompressionPlugin : IGatewayFilter
     {
         ArgumentNullException.ThrowIfNull(setup);
         var options = setup.GetConfig<CompressionOptions>();
-        _minBytes = options.MinBytes is >= 0 and var min ? min : options.MinBytes is null ? 1024
-            : throw new PluginConfigurationException("$.minBytes", "must be zero or more");
+        _minBytes = options.MinBytes switch
+        {
+            null => 1024,
+            >= 0 and var min => min,
+            _ => throw new PluginConfigurationException("$.minBytes", "must be zero or more"),
+        };
         var encodings = options.Encodings ?? ["br", "gzip"];
         for (var i = 0; i < encodings.Length; i++)
         {

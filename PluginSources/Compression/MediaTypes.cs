@@ -43,9 +43,10 @@ internal sealed class MediaTypes
         {
             return false;
         }
-        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
-        var mediaType = (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
-        if (_exact.Contains(mediaType))
+        var value = contentType.AsSpan();
+        var semicolon = value.IndexOf(';');
+        var mediaType = (semicolon < 0 ? value : value[..semicolon]).Trim();
+        if (_exact.GetAlternateLookup<ReadOnlySpan<char>>().Contains(mediaType))
         {
             return true;
         }

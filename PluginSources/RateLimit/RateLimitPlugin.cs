@@ -117,9 +117,9 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
         {
             return await RefuseAsync(context, _limits[refused], retryAfter).ConfigureAwait(false);
         }
-        if (_headers && Closest(remaining) is { } closest)
+        if (_headers && Closest(remaining) is >= 0 and var closest)
         {
-            context.HttpContext.Items[RemainingItem] = Remaining(closest, remaining[Array.IndexOf(_limits, closest)]);
+            context.HttpContext.Items[RemainingItem] = Remaining(_limits[closest], remaining[closest]);
         }
         return true;
     }
@@ -144,16 +144,16 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
         }
     }
 
-    /// <summary>The applying limit with the smallest share of its quota left; null when none applies.</summary>
-    private Limit? Closest(long[] remaining)
+    /// <summary>The applying limit (remaining 0 or more) with the smallest share of its quota left; -1 when none applies.</summary>
+    private int Closest(ReadOnlySpan<long> remaining)
     {
-        Limit? closest = null;
+        var closest = -1;
         var lowest = double.MaxValue;
-        for (var i = 0; i < _limits.Length; i++)
+        for (var i = 0; i < remaining.Length; i++)
         {
             if (remaining[i] >= 0 && (double)remaining[i] / _limits[i].Quota is var share && share < lowest)
             {
-                (lowest, closest) = (share, _limits[i]);
+                (lowest, closest) = (share, i);
             }
         }
         return closest;
@@ -174,32 +174,23 @@ public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
     // The policies, and the remaining quota of the limit closest to running out (the refusing one when there is one).
     private void SetHeaders(PluginContext context, Limit? refused)
     {
-        Limit? closest = refused;
-        long remaining = 0;
-        if (refused is null)
+        var headers = context.HttpContext.Response.Headers;
+        if (refused is not null)
         {
-            var lowest = double.MaxValue;
-            foreach (var limit in _limits)
-            {
-                if (limit.KeyOf(context) is not { } key)
-                {
-                    continue;
-                }
-                var left = limit.Remaining(key);
-                var share = (double)left / limit.Quota;
-                if (share < lowest)
-                {
-                    (lowest, closest, remaining) = (share, limit, left);
-                }
-            }
-        }
-        if (closest is null)
-        {
+            headers[PolicyHeader] = _policies;
+            headers[RemainingHeader] = Remaining(refused, 0);
             return;
         }
-        var headers = context.HttpContext.Response.Headers;
-        headers[PolicyHeader] = _policies;
-        headers[RemainingHeader] = Remaining(closest, remaining);
+        Span<long> remaining = stackalloc long[_limits.Length];
+        for (var i = 0; i < _limits.Length; i++)
+        {
+            remaining[i] = _limits[i].KeyOf(context) is { } key ? _limits[i].Remaining(key) : -1;
+        }
+        if (Closest(remaining) is >= 0 and var closest)
+        {
+            headers[PolicyHeader] = _policies;
+            headers[RemainingHeader] = Remaining(_limits[closest], remaining[closest]);
+        }
     }
 
     private async ValueTask<bool> RefuseAsync(PluginContext context, Limit limit, TimeSpan retryAfter)

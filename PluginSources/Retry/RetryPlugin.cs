@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -26,7 +27,6 @@ public sealed partial class RetryPlugin : IGatewayPlugin, IReportsCounters
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, long> _retriesByRoute = new(StringComparer.Ordinal);
-    private long _retries;
     private long _refusedByBudget;
 
     public RetryPlugin(PluginSetup setup)
@@ -69,10 +69,18 @@ public sealed partial class RetryPlugin : IGatewayPlugin, IReportsCounters
             throw new PluginConfigurationException("$.minRetries", "must be zero or more");
         }
         _budget = new RetryBudget(percent / 100, options.MinRetries ?? 10);
-        _backoff = TimeSpan.FromMilliseconds(options.BackoffMs is >= 0 and var backoff ? backoff : options.BackoffMs is null ? 25
-            : throw new PluginConfigurationException("$.backoffMs", "must be zero or more"));
-        _maxBodyBytes = options.MaxBodyBytes is >= 0 and var max ? max : options.MaxBodyBytes is null ? 65_536
-            : throw new PluginConfigurationException("$.maxBodyBytes", "must be zero or more");
+        _backoff = TimeSpan.FromMilliseconds(options.BackoffMs switch
+        {
+            null => 25,
+            >= 0 and var backoff => backoff,
+            _ => throw new PluginConfigurationException("$.backoffMs", "must be zero or more"),
+        });
+        _maxBodyBytes = options.MaxBodyBytes switch
+        {
+            null => 65_536,
+            >= 0 and var max => max,
+            _ => throw new PluginConfigurationException("$.maxBodyBytes", "must be zero or more"),
+        };
         _time = setup.Services.GetService<TimeProvider>() ?? TimeProvider.System;
         _logger = setup.Logger;
     }
@@ -83,7 +91,7 @@ public sealed partial class RetryPlugin : IGatewayPlugin, IReportsCounters
         {
             var counters = new Dictionary<string, long>(StringComparer.Ordinal)
             {
-                ["retries"] = Interlocked.Read(ref _retries),
+                ["retries"] = _retriesByRoute.Values.Sum(),
                 ["refusedByBudget"] = Interlocked.Read(ref _refusedByBudget),
             };
             foreach (var (route, retries) in _retriesByRoute)
@@ -110,7 +118,7 @@ public sealed partial class RetryPlugin : IGatewayPlugin, IReportsCounters
     // A body is sent again only from a buffer of its own, so only one of known, small length.
     private bool CanResend(HttpRequest request)
     {
-        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
+        if (request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
         {
             return true;
         }
@@ -136,7 +144,6 @@ public sealed partial class RetryPlugin : IGatewayPlugin, IReportsCounters
             {
                 return;
             }
-            Interlocked.Increment(ref _retries);
             _retriesByRoute.AddOrUpdate(context.RouteId, 1, static (_, count) => count + 1);
             Log.Retrying(_logger, context.RouteId, attempt + 1);
             var wait = _backoff * Math.Pow(2, attempt - 1) * Random.Shared.NextDouble();

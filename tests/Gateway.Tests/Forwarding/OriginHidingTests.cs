@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -103,10 +102,7 @@ public sealed class OriginHidingTests : IAsyncLifetime
     [Fact]
     public async Task AnUnreachableUpstream_IsNotNamedInTheAnswer()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = LoopbackPorts.Free();
         await using var gateway = await TestGateway.Create().Route("api", "/api/{**rest}", "backend").Cluster("backend", $"http://127.0.0.1:{port}/").StartAsync();
 
         using var response = await gateway.Proxy.GetAsync("api/x");

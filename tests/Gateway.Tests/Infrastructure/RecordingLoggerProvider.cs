@@ -29,6 +29,9 @@ internal sealed class RecordingLoggerProvider : ILoggerProvider
         }
     }
 
+    /// <summary>Completes once <paramref name="count"/> lines matching <paramref name="match"/> have been logged.</summary>
+    public Task WaitForCountAsync(Func<LogLine, bool> match, int count) => WaitForAsync(_ => _lines.Count(match) >= count);
+
     private void Record(LogLine line)
     {
         lock (_gate)
@@ -46,7 +49,8 @@ internal sealed class RecordingLoggerProvider : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        // Debug lines reach it only from categories a test turns on (--Logging:LogLevel:<category>=Debug).
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

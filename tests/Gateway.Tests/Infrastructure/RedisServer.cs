@@ -27,16 +27,9 @@ internal sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync()
     {
         var binary = Environment.GetEnvironmentVariable(BinaryVariable) ?? throw new InvalidOperationException($"{BinaryVariable} is not set");
-        var server = new RedisServer(binary, FreePort());
+        var server = new RedisServer(binary, LoopbackPorts.Free());
         await server.StartAgainAsync();
         return server;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task StartAgainAsync()

@@ -88,7 +88,9 @@ public sealed class BufferingPluginTests
         var (client, stream) = await AskAsync(gateway);
         using var __ = client;
 
-        // Bounded: the origin cannot finish while the client reads nothing; a second is far more than it needs otherwise.
+        // An absence has no signal: the origin cannot finish while the client reads nothing, and a second is far more
+        // than it needs otherwise (buffered, it finishes in a few milliseconds). A client that reads as it comes is no
+        // proof either: the kernel's receive buffers grow with it (32 MiB here) and the origin may finish first.
         var finishedUnread = await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(1))) == done.Task;
         var received = await ReadAllAsync(stream);
         await done.Task.WaitAsync(TimeSpan.FromSeconds(20));

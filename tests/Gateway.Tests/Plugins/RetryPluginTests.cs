@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -12,16 +11,6 @@ namespace Gateway.Tests.Plugins;
 /// </summary>
 public sealed class RetryPluginTests
 {
-    /// <summary>An address on this machine where nothing listens: connecting is refused.</summary>
-    private static string RefusingAddress()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}/";
-    }
-
     private static Task<TestGateway> GatewayAsync((string Id, string Address)[] destinations, string config = "{}", string? activityTimeout = null) => TestGateway.Create()
         .Route("api", "/api/{**rest}", "backend")
         .Cluster("backend", destinations[0].Address)
@@ -61,7 +50,7 @@ public sealed class RetryPluginTests
     public async Task ADestinationRefusingConnections_BesideAHealthyOne_LosesNoGet_AndTheRetriesAreCounted()
     {
         await using var healthy = await TestOrigin.StartAsync("healthy");
-        await using var gateway = await GatewayAsync([("dead", RefusingAddress()), ("healthy", healthy.Url)], """{ "backoffMs": 0 }""");
+        await using var gateway = await GatewayAsync([("dead", LoopbackPorts.RefusingUrl()), ("healthy", healthy.Url)], """{ "backoffMs": 0 }""");
 
         var statuses = await GetAsync(gateway, 20);
         var counters = await CountersAsync(gateway);
@@ -77,7 +66,7 @@ public sealed class RetryPluginTests
     public async Task APost_IsNeverRetried()
     {
         await using var healthy = await TestOrigin.StartAsync("healthy");
-        await using var gateway = await GatewayAsync([("dead", RefusingAddress()), ("healthy", healthy.Url)], """{ "backoffMs": 0 }""");
+        await using var gateway = await GatewayAsync([("dead", LoopbackPorts.RefusingUrl()), ("healthy", healthy.Url)], """{ "backoffMs": 0 }""");
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 2; i++)
@@ -133,7 +122,7 @@ public sealed class RetryPluginTests
     [Fact]
     public async Task UnderAFullOutage_TheBudgetCapsTheRetries()
     {
-        await using var gateway = await GatewayAsync([("dead-1", RefusingAddress()), ("dead-2", RefusingAddress())],
+        await using var gateway = await GatewayAsync([("dead-1", LoopbackPorts.RefusingUrl()), ("dead-2", LoopbackPorts.RefusingUrl())],
             """{ "backoffMs": 0, "attempts": 3, "budgetPercent": 20, "minRetries": 10 }""");
 
         var statuses = await GetAsync(gateway, 50);
