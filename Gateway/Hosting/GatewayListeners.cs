@@ -1,3 +1,5 @@
+using Gateway.Tls;
+using Microsoft.AspNetCore.Server.Kestrel;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Gateway.Hosting;
@@ -14,6 +16,7 @@ internal sealed class GatewayListeners
 
     private ListenOptions? _proxy;
     private ListenOptions? _admin;
+    private bool _adminIsHttps;
 
     /// <summary>The proxy listener's bound port, once listening (Kestrel fills in port 0 when it binds).</summary>
     public int ProxyPort => _proxy?.IPEndPoint?.Port ?? 0;
@@ -21,30 +24,56 @@ internal sealed class GatewayListeners
     /// <summary>The admin listener's bound port, once listening.</summary>
     public int AdminPort => _admin?.IPEndPoint?.Port ?? 0;
 
+    /// <summary>Whether the proxy listener is an <c>https://</c> one.</summary>
+    public bool ProxyIsHttps { get; private set; }
+
     /// <summary>Where the proxy listens, as a URL; for the start-up log line.</summary>
-    public string ProxyUrl => Url(_proxy);
+    public string ProxyUrl => Url(_proxy, ProxyIsHttps);
 
     /// <summary>Where the admin API listens, as a URL.</summary>
-    public string AdminUrl => Url(_admin);
+    public string AdminUrl => Url(_admin, _adminIsHttps);
 
     /// <summary>Whether the request came through a connection the admin listener accepted.</summary>
     public static bool IsAdminRequest(HttpContext context) => context.Features.Get<AdminConnection>() is not null;
 
-    private static string Url(ListenOptions? listener) => listener?.IPEndPoint is { } endpoint ? $"http://{endpoint}" : listener?.ToString() ?? "(none)";
+    private static string Url(ListenOptions? listener, bool https) =>
+        listener?.IPEndPoint is { } endpoint ? $"{(https ? "https" : "http")}://{endpoint}" : listener?.ToString() ?? "(none)";
 
-    internal void Capture(KestrelServerOptions kestrel, IConfiguration kestrelSection) =>
-        kestrel.Configure(kestrelSection, reloadOnChange: false)
-            .Endpoint(ProxyEndpointName, endpoint => _proxy = endpoint.ListenOptions)
-            .Endpoint(AdminEndpointName, endpoint =>
+    // Kestrel's reloadOnChange would stop and rebind an endpoint whenever its section or certificate files change,
+    // closing its connections and refusing new ones meanwhile; the gateway replaces certificates in place instead.
+    internal void Capture(KestrelServerOptions kestrel, IConfiguration kestrelSection)
+    {
+        var loader = kestrel.Configure(kestrelSection, reloadOnChange: false);
+        foreach (var configured in kestrelSection.GetSection("Endpoints").GetChildren())
+        {
+            var name = configured.Key;
+            loader.Endpoint(name, endpoint => OnLoad(kestrel, name, endpoint));
+        }
+    }
+
+    private void OnLoad(KestrelServerOptions kestrel, string name, EndpointConfiguration endpoint)
+    {
+        if (endpoint.IsHttps)
+        {
+            kestrel.ApplicationServices.GetRequiredService<ListenerCertificates>().Use(name, endpoint);
+        }
+        if (string.Equals(name, ProxyEndpointName, StringComparison.OrdinalIgnoreCase))
+        {
+            _proxy = endpoint.ListenOptions;
+            ProxyIsHttps = endpoint.IsHttps;
+        }
+        else if (string.Equals(name, AdminEndpointName, StringComparison.OrdinalIgnoreCase))
+        {
+            _admin = endpoint.ListenOptions;
+            _adminIsHttps = endpoint.IsHttps;
+            // Connection features are what every request on the connection can see, HTTP/1.1 and HTTP/2 alike.
+            _admin.Use(next => connection =>
             {
-                _admin = endpoint.ListenOptions;
-                // Connection features are what every request on the connection can see, HTTP/1.1 and HTTP/2 alike.
-                _admin.Use(next => connection =>
-                {
-                    connection.Features.Set(AdminConnection.Instance);
-                    return next(connection);
-                });
+                connection.Features.Set(AdminConnection.Instance);
+                return next(connection);
             });
+        }
+    }
 
     /// <summary>
     /// Refuses, before anything listens, two endpoints that could accept the same connection: one port, and an address

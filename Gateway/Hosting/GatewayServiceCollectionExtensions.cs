@@ -7,6 +7,7 @@ using Gateway.Forwarding;
 using Gateway.Hosting;
 using Gateway.Protection;
 using Gateway.Scripting;
+using Gateway.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -55,6 +56,7 @@ public static class GatewayServiceCollectionExtensions
             .Configure<IOptions<GatewayOptions>>((forwarded, gateway) => gateway.Value.ForwardedHeaders.ApplyTo(forwarded));
 
         services.TryAddSingleton<GatewayListeners>();
+        services.AddSingleton<ListenerCertificates>();
         services.AddSingleton<GatewayProblems>();
         services.AddSingleton<AdminKey>();
         services.AddSingleton<AdminKeyFilter>();

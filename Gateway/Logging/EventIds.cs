@@ -7,6 +7,8 @@ internal static class EventIds
     public const int GatewayListening = 1;
     public const int GatewayCannotStart = 2;
     public const int GatewayCannotStartDetails = 3;
+    public const int TlsCertificateServed = 4;
+    public const int TlsCertificateKept = 5;
 
     // Pipeline 1xx
     public const int PipelineLoaded = 100;
