@@ -33,6 +33,12 @@ public sealed record GatewayOptions
     /// <summary>The copies of requests stages run detached from the client (<c>PluginContext.TryStartDetachedRequest</c>).</summary>
     public DetachedRequestOptions DetachedRequests { get; init; } = new();
 
+    /// <summary>
+    /// The port a route's <c>HttpsRedirect</c> sends plain HTTP requests to; by default the proxy listener's when it is
+    /// an <c>https://</c> one, else 443 (TLS ended in front of the gateway, or on another port an L4 balancer maps).
+    /// </summary>
+    public int? HttpsPort { get; init; }
+
     /// <summary>How long a retired pipeline may wait for in-flight requests before a warning is logged.</summary>
     public TimeSpan DrainWarningAfter { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.Hosting;
 using Gateway.Protection;
+using Gateway.Tls;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 
@@ -65,8 +66,10 @@ public static partial class GatewayHostingExtensions
             app.UseRateLimiter();
         }
         app.MapGatewayAdmin();
+        var routeHttps = app.Services.GetRequiredService<RouteHttps>();
         app.MapReverseProxy(proxy =>
         {
+            proxy.Use(routeHttps.ApplyAsync);
             proxy.Use(RouteBodySizeLimit.ApplyAsync);
             proxy.UseGatewayPipeline();
             proxy.UseSessionAffinity();

@@ -1,4 +1,5 @@
 using Gateway.Protection;
+using Gateway.Tls;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.ProxyConfig;
@@ -48,6 +49,10 @@ internal sealed class ProxyConfigReader(IConfigValidator validator)
             if (RouteBodySizeLimit.Validate(route) is { } bodyLimitProblem)
             {
                 errors.Add(new ProxyConfigError($"route '{route.RouteId}'", $"{SectionName}:Routes:{route.RouteId}:Metadata:{RouteBodySizeLimit.MetadataKey}", bodyLimitProblem));
+            }
+            foreach (var (key, problem) in RouteHttps.Validate(route))
+            {
+                errors.Add(new ProxyConfigError($"route '{route.RouteId}'", $"{SectionName}:Routes:{route.RouteId}:Metadata:{key}", problem));
             }
         }
         if (parsed.Routes.Count == 0)
