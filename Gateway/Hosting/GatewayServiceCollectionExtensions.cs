@@ -11,6 +11,7 @@ using Gateway.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -66,6 +67,8 @@ public static class GatewayServiceCollectionExtensions
 
         // Read at start: which fields a response loses is no pipeline matter.
         var originHiding = new OriginHiding(hideOrigin.RemoveHeaders ?? [.. HideOriginOptions.DefaultRemoveHeaders]);
+        // Before YARP's, which it only adds when none is registered: clusters' TrustedCaFile and PinnedPublicKeys.
+        services.AddSingleton<IForwarderHttpClientFactory, OriginTrustClientFactory>();
         services.AddReverseProxy()
             // First, so that no stage (a cache least of all) sees a field the origin meant for its connection only.
             .AddTransforms(context =>

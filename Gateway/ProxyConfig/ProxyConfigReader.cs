@@ -39,6 +39,10 @@ internal sealed class ProxyConfigReader(IConfigValidator validator)
             {
                 errors.Add(new ProxyConfigError($"cluster '{cluster.ClusterId}'", $"{SectionName}:Clusters:{cluster.ClusterId}", problem.Message));
             }
+            foreach (var (key, problem) in OriginTrust.Validate(cluster))
+            {
+                errors.Add(new ProxyConfigError($"cluster '{cluster.ClusterId}'", $"{SectionName}:Clusters:{cluster.ClusterId}:Metadata:{key}", problem));
+            }
         }
         foreach (var route in parsed.Routes)
         {
