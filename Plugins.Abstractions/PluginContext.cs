@@ -63,6 +63,16 @@ public abstract class PluginContext
     public virtual bool UpstreamFailed => false;
 
     /// <summary>
+    /// Whether the cluster's health checks (YARP's active or passive ones) count <paramref name="destination"/> as
+    /// unhealthy now. <see cref="Destinations"/> leaves such destinations out, except when every destination of the
+    /// cluster is unhealthy: YARP's default policy (<c>HealthyOrPanic</c>) then offers them all rather than none, and
+    /// this tells a stage that could go elsewhere (another cluster, say) that they are all down.
+    /// </summary>
+    /// <param name="destination">One of <see cref="Destinations"/>.</param>
+    /// <remarks>Added in 1.2.0.</remarks>
+    public virtual bool IsUnhealthy(UpstreamDestination destination) => false;
+
+    /// <summary>
     /// Starts a copy of this request detached from the client, for work such as refreshing a cached response after the
     /// client has been answered. The copy has this request's method, URL and headers as they are now, no body, this
     /// request's <see cref="Vars"/>, route, cluster and candidate destinations. <paramref name="work"/> runs on the

@@ -42,7 +42,7 @@ CACHE_ARGS=(); if [ -n "${REDIS:-}" ]; then CACHE_ARGS=(--ConnectionStrings:Redi
 dotnet build backend -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build yarp -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build ../Gateway -c Release -nologo -v q -clp:ErrorsOnly
-for plugin in HeaderRewrite Auth AbTesting Balancing Caching IpFilter RateLimit Retry Compression Buffering; do
+for plugin in HeaderRewrite Auth AbTesting Balancing Caching IpFilter RateLimit Retry Compression Buffering Gslb; do
   dotnet build "../PluginSources/$plugin" -c Release -nologo -v q -clp:ErrorsOnly
 done
 

@@ -95,6 +95,20 @@ internal sealed class ProxyRequestContext : PluginContext
 
     public override IReadOnlyList<UpstreamDestination> Destinations => _destinations ??= UpstreamDestinations.Describe(_proxy.AvailableDestinations);
 
+    // YARP's own rule for an available destination (HealthyAndUnknown): neither check says unhealthy.
+    public override bool IsUnhealthy(UpstreamDestination destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        foreach (var state in _proxy.AllDestinations)
+        {
+            if (string.Equals(state.DestinationId, destination.Id, StringComparison.OrdinalIgnoreCase))
+            {
+                return state.Health.Active == DestinationHealth.Unhealthy || state.Health.Passive == DestinationHealth.Unhealthy;
+            }
+        }
+        return false;
+    }
+
     /// <summary>The pipeline whose stages run the request.</summary>
     internal PipelineSnapshot Snapshot => _snapshot;
 

@@ -41,7 +41,7 @@ public sealed partial class DocsTests : IAsyncLifetime
     public async Task EntryBlock_LoadsAndServes(string where, string entry)
     {
         await using var gateway = await Gateway()
-            .FirstPartyPlugin("HeaderRewrite").FirstPartyPlugin("Balancing").FirstPartyPlugin("Caching").FirstPartyPlugin("IpFilter").FirstPartyPlugin("RateLimit").FirstPartyPlugin("Retry").FirstPartyPlugin("Compression").FirstPartyPlugin("Buffering")
+            .FirstPartyPlugin("HeaderRewrite").FirstPartyPlugin("Balancing").FirstPartyPlugin("Caching").FirstPartyPlugin("IpFilter").FirstPartyPlugin("RateLimit").FirstPartyPlugin("Retry").FirstPartyPlugin("Compression").FirstPartyPlugin("Buffering").FirstPartyPlugin("Gslb")
             .Pipeline($$"""{ "pipeline": [ {{entry}} ] }""")
             .StartAsync();
 
