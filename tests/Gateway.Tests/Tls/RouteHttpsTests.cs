@@ -30,7 +30,7 @@ public sealed class RouteHttpsTests : IAsyncLifetime, IDisposable
         Directory.Delete(_folder, recursive: true);
     }
 
-    private async Task<(TestGateway Gateway, HttpClient Https, HttpClient Plain)> GatewayAsync(params string[] args)
+    private async Task<Listeners> GatewayAsync(params string[] args)
     {
         using var certificate = _ca.Issue("gateway.test");
         var (certificatePath, keyPath) = TestCertificates.WritePem(certificate, _folder, "gateway");
@@ -52,16 +52,25 @@ public sealed class RouteHttpsTests : IAsyncLifetime, IDisposable
             .StartAsync();
         var https = TlsClient.Trusting(_ca.Authority, gateway.Services.GetRequiredService<GatewayListeners>().ProxyPort);
         var plain = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{plainPort}/") };
-        return (gateway, https, plain);
+        return new Listeners(gateway, https, plain);
+    }
+
+    /// <summary>A gateway with its HTTPS proxy listener and a plain HTTP one, and a client of each.</summary>
+    private sealed record Listeners(TestGateway Gateway, HttpClient Https, HttpClient Plain) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Https.Dispose();
+            Plain.Dispose();
+            await Gateway.DisposeAsync();
+        }
     }
 
     [Fact]
     public async Task PlainHttp_OnARedirectingRoute_Gets308ToTheSameUrlOverHttps_ForAnyMethod_WithoutReachingTheOrigin()
     {
-        var (gateway, https, plain) = await GatewayAsync();
-        await using var _ = gateway;
-        using var __ = https;
-        using var ___ = plain;
+        await using var listeners = await GatewayAsync();
+        var (gateway, https, plain) = listeners;
         var port = gateway.Services.GetRequiredService<GatewayListeners>().ProxyPort;
 
         using var get = await plain.GetAsync("secure/a%20b?c=1");
@@ -80,12 +89,9 @@ public sealed class RouteHttpsTests : IAsyncLifetime, IDisposable
     [InlineData("443", "https://127.0.0.1/secure/x")]
     public async Task TheRedirectPort_IsConfigurable(string port, string location)
     {
-        var (gateway, https, plain) = await GatewayAsync($"--Gateway:HttpsPort={port}");
-        await using var _ = gateway;
-        using var __ = https;
-        using var ___ = plain;
+        await using var listeners = await GatewayAsync($"--Gateway:HttpsPort={port}");
 
-        using var response = await plain.GetAsync("secure/x");
+        using var response = await listeners.Plain.GetAsync("secure/x");
 
         Assert.Equal(location, response.Headers.Location!.OriginalString);
     }
@@ -93,10 +99,8 @@ public sealed class RouteHttpsTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task OverHttps_TheRoutesHstsValue_ReplacesTheOrigins_AndIsOnTheGatewaysOwnErrors_ButNeverOverPlainHttp()
     {
-        var (gateway, https, plain) = await GatewayAsync();
-        await using var _ = gateway;
-        using var __ = https;
-        using var ___ = plain;
+        await using var listeners = await GatewayAsync();
+        var (_, https, plain) = listeners;
 
         using var secure = await https.GetAsync("secure/x");
         using var failed = await https.GetAsync("down/x");
