@@ -26,6 +26,9 @@
 #        request: an unpaced pair amplifies a difference, a paced one does not (and dilutes it with the cost of
 #        waking up for each request, which both pay alike).
 #        REDIS=127.0.0.1:6379 gives both gateways that Redis as their cache (cache-hit.json with Redis).
+#        TLS=1 makes both proxy listeners HTTPS with a throwaway self-signed certificate (openssl), wrk's requests too:
+#        the YARP host through Kestrel's own TLS (Kestrel:Certificates:Default), a gateway through its own handshake
+#        callback; with HEADER="Connection: close" every request is a new connection and a full handshake.
 #        SOLO=3 loads one proxy at a time instead, 3 s each (plus MARGIN on both ends), the order alternating by
 #        round: each has the core to itself, as run.sh arranges a proxy, where a pair also shares the core's caches and
 #        charges a code-heavy stage for running cold. Windows seconds apart drift far more than a pair's two halves:
@@ -38,6 +41,14 @@ CONNS=${CONNS:-16}; URL_PATH=${URL_PATH:-/}
 WRK_HEADER=(); if [ -n "${HEADER:-}" ]; then WRK_HEADER=(-H "$HEADER"); fi
 PACING=(); if [ -n "${DELAY_MS:-}" ]; then export DELAY_MS; PACING=(-s paced.lua); fi
 CACHE_ARGS=(); if [ -n "${REDIS:-}" ]; then CACHE_ARGS=(--ConnectionStrings:Redis="$REDIS"); fi
+SCHEME=http; YARP_TLS=(); GATEWAY_TLS=()
+if [ "${TLS:-0}" = 1 ]; then
+  SCHEME=https; TLS_DIR=$(mktemp -d)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" 2>/dev/null
+  YARP_TLS=(--Kestrel:Certificates:Default:Path="$TLS_DIR/cert.pem" --Kestrel:Certificates:Default:KeyPath="$TLS_DIR/key.pem")
+  GATEWAY_TLS=(--Kestrel:Endpoints:Proxy:Certificate:Path="$TLS_DIR/cert.pem" --Kestrel:Endpoints:Proxy:Certificate:KeyPath="$TLS_DIR/key.pem")
+fi
 
 dotnet build backend -c Release -nologo -v q -clp:ErrorsOnly
 dotnet build yarp -c Release -nologo -v q -clp:ErrorsOnly
@@ -48,17 +59,17 @@ done
 
 PIDS=()
 stop() { local p; for p in "$@"; do kill "$p" 2>/dev/null || true; done; for p in "$@"; do wait "$p" 2>/dev/null || true; done; }
-cleanup() { stop "${PIDS[@]}"; }
+cleanup() { stop "${PIDS[@]}"; if [ -n "${TLS_DIR:-}" ]; then rm -rf "$TLS_DIR"; fi; }
 trap cleanup EXIT
 
 start_sut() { # spec port -> pid in LAST; a spec "file.json|--Setting=value ..." adds gateway settings
   if [ "$1" = yarp ]; then
-    taskset -c 0 yarp/bin/Release/net10.0/ProxyHost --urls "http://127.0.0.1:$2" >/dev/null 2>&1 &
+    taskset -c 0 yarp/bin/Release/net10.0/ProxyHost --urls "$SCHEME://127.0.0.1:$2" "${YARP_TLS[@]}" >/dev/null 2>&1 &
   else
     local file=${1%%|*} settings=()
     if [[ $1 == *"|"* ]]; then read -ra settings <<<"${1#*|}"; fi
     taskset -c 0 ../Gateway/bin/Release/net10.0/Gateway --contentRoot "$PWD/gateway" \
-      --Kestrel:Endpoints:Proxy:Url="http://127.0.0.1:$2" --Kestrel:Endpoints:Admin:Url="http://127.0.0.1:$(( $2 + 100 ))" \
+      --Kestrel:Endpoints:Proxy:Url="$SCHEME://127.0.0.1:$2" --Kestrel:Endpoints:Admin:Url="http://127.0.0.1:$(( $2 + 100 ))" "${GATEWAY_TLS[@]}" \
       --Gateway:PipelineFile="$PWD/gateway/$file" --Gateway:PluginsPath="$PWD/../plugins" \
       --Gateway:ScriptsPath="$PWD/../scripts" "${CACHE_ARGS[@]}" "${settings[@]}" >/dev/null 2>&1 &
   fi
@@ -67,7 +78,7 @@ start_sut() { # spec port -> pid in LAST; a spec "file.json|--Setting=value ..."
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 counts() { taskset -c 1 curl -sf http://127.0.0.1:9001/counts; }
 wrk_to() { # port seconds output [pacing...]
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"$2s" "${WRK_HEADER[@]}" "${@:4}" "http://127.0.0.1:$1$URL_PATH" >"$3"
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"$2s" "${WRK_HEADER[@]}" "${@:4}" "$SCHEME://127.0.0.1:$1$URL_PATH" >"$3"
 }
 load() { # seconds round [pacing...] -> wrk against both at once, B's started first in odd rounds; outputs in /tmp/pair-{a,b}.txt
   local w
@@ -120,8 +131,9 @@ measure() { # first second orientation -> rounds of B ÷ A (whichever port each 
   local a b r a0 a1 b0 b1 c0 c1 lp
   start_sut "$1" 9030; a=$LAST
   start_sut "$2" 9031; b=$LAST
-  for port in 9001 9030 9031; do
-    for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:9001/" && break; sleep 0.1; done
+  for port in 9030 9031; do
+    for i in $(seq 100); do curl -sfk -o /dev/null "$SCHEME://127.0.0.1:$port/" && break; sleep 0.1; done
   done
   # Tiered JIT compiles for ~45 s of full load on one core (dotnet-counters: 1–2 s of JIT per 10 s until then, ~1 ms
   # after). Two proxies sharing the core take twice as long, and a perf profile of a pair after a shared 60 s warm-up

@@ -66,7 +66,9 @@ public static partial class GatewayHostingExtensions
             app.UseRateLimiter();
         }
         app.MapGatewayAdmin();
-        var routeHttps = app.Services.GetRequiredService<RouteHttps>();
+        var listeners = app.Services.GetRequiredService<GatewayListeners>();
+        var httpsPort = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.HttpsPort;
+        var routeHttps = new RouteHttps(() => httpsPort ?? (listeners.ProxyIsHttps ? listeners.ProxyPort : 443));
         app.MapReverseProxy(proxy =>
         {
             proxy.Use(routeHttps.ApplyAsync);

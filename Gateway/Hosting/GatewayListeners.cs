@@ -55,7 +55,14 @@ internal sealed class GatewayListeners
     {
         if (endpoint.IsHttps)
         {
-            kestrel.ApplicationServices.GetRequiredService<ListenerCertificates>().Use(name, endpoint);
+            try
+            {
+                kestrel.ApplicationServices.GetRequiredService<ListenerCertificates>().Use(name, endpoint);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new GatewayStartException(ex.Message);
+            }
         }
         if (string.Equals(name, ProxyEndpointName, StringComparison.OrdinalIgnoreCase))
         {

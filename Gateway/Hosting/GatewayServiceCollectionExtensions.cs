@@ -58,7 +58,6 @@ public static class GatewayServiceCollectionExtensions
 
         services.TryAddSingleton<GatewayListeners>();
         services.AddSingleton<ListenerCertificates>();
-        services.AddSingleton<RouteHttps>();
         services.AddSingleton<GatewayProblems>();
         services.AddSingleton<AdminKey>();
         services.AddSingleton<AdminKeyFilter>();

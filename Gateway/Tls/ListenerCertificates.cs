@@ -1,4 +1,3 @@
-using Gateway.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -20,7 +19,7 @@ internal sealed partial class ListenerCertificates(IHostEnvironment environment,
     private ITimer? _settle;
 
     /// <summary>Answers the endpoint's handshakes, in place of Kestrel's loader.</summary>
-    /// <exception cref="GatewayStartException">Its TLS settings or certificates cannot be used.</exception>
+    /// <exception cref="InvalidOperationException">Its TLS settings or certificates cannot be used; the message names the setting.</exception>
     public void Use(string endpointName, EndpointConfiguration endpoint)
     {
         var tls = ListenerTls.Create(endpointName, endpoint, environment.ContentRootPath);

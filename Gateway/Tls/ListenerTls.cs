@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using System.Net.Security;
 using System.Security.Authentication;
-using Gateway.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -68,7 +67,7 @@ internal sealed class ListenerTls
     }
 
     /// <summary>Reads the endpoint's TLS settings and loads its certificates.</summary>
-    /// <exception cref="GatewayStartException">A setting is wrong or a certificate cannot be used; the message names it.</exception>
+    /// <exception cref="InvalidOperationException">A setting is wrong or a certificate cannot be used; the message names it.</exception>
     public static ListenerTls Create(string endpointName, EndpointConfiguration endpoint, string contentRoot)
     {
         var prefix = $"Kestrel:Endpoints:{endpointName}";
@@ -127,11 +126,11 @@ internal sealed class ListenerTls
         }
         catch (InvalidOperationException ex)
         {
-            throw new GatewayStartException($"{setting}: {ex.Message}");
+            throw new InvalidOperationException($"{setting}: {ex.Message}", ex);
         }
     }
 
-    private static GatewayStartException NoCertificate(string setting) =>
+    private static InvalidOperationException NoCertificate(string setting) =>
         new($"{setting} is an https:// endpoint without a certificate: set {setting}:Certificate:Path and :KeyPath (PEM) or :Path and :Password (PFX).");
 
     // TLS 1.0 and 1.1 are deprecated (RFC 8996); SslProtocols.None leaves the choice to the OS, which may still allow them.
@@ -145,7 +144,7 @@ internal sealed class ListenerTls
         if ((protocols & (SslProtocols.Ssl2 | SslProtocols.Ssl3 | SslProtocols.Tls | SslProtocols.Tls11)) != 0)
 #pragma warning restore CS0618, SYSLIB0039
         {
-            throw new GatewayStartException($"{setting} allows a TLS version older than 1.2 ({protocols}); the gateway offers TLS 1.2 and 1.3 only.");
+            throw new InvalidOperationException($"{setting} allows a TLS version older than 1.2 ({protocols}); the gateway offers TLS 1.2 and 1.3 only.");
         }
         return protocols;
     }
@@ -153,7 +152,7 @@ internal sealed class ListenerTls
     private static T Parse<T>(string value, string setting) where T : struct, Enum =>
         Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
             ? parsed
-            : throw new GatewayStartException($"{setting} is '{value}', not one of {string.Join(", ", Enum.GetNames<T>())}.");
+            : throw new InvalidOperationException($"{setting} is '{value}', not one of {string.Join(", ", Enum.GetNames<T>())}.");
 
     // Kestrel's form: a list of names, combined.
     private static SslProtocols ParseList(IConfigurationSection list, string setting) =>

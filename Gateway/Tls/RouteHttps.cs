@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using Gateway.Hosting;
 using Microsoft.AspNetCore.Http.Extensions;
-using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Tls;
@@ -13,7 +11,8 @@ namespace Gateway.Tls;
 /// puts that <c>Strict-Transport-Security</c> value on every answer the route gives over HTTPS, the origin's own
 /// replaced and the gateway's errors included (RFC 6797 forbids it over plain HTTP).
 /// </summary>
-internal sealed class RouteHttps(GatewayListeners listeners, IOptions<GatewayOptions> options)
+/// <param name="httpsPort">Where a redirect sends the client; read when one is made, the listeners' ports being known only once they listen.</param>
+internal sealed class RouteHttps(Func<int> httpsPort)
 {
     public const string RedirectKey = "HttpsRedirect";
     public const string HstsKey = "Hsts";
@@ -73,7 +72,7 @@ internal sealed class RouteHttps(GatewayListeners listeners, IOptions<GatewayOpt
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             return;
         }
-        var port = options.Value.HttpsPort ?? (listeners.ProxyIsHttps ? listeners.ProxyPort : 443);
+        var port = httpsPort();
         var host = port == 443 ? new HostString(request.Host.Host) : new HostString(request.Host.Host, port);
         context.Response.StatusCode = StatusCodes.Status308PermanentRedirect;
         context.Response.Headers.Location = UriHelper.BuildAbsolute("https", host, request.PathBase, request.Path, request.QueryString);
