@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.Hosting;
 using Gateway.Protection;
+using Gateway.Telemetry;
 using Gateway.Tls;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
@@ -66,11 +67,13 @@ public static partial class GatewayHostingExtensions
             app.UseRateLimiter();
         }
         app.MapGatewayAdmin();
+        app.MapGatewayMetrics();
         var listeners = app.Services.GetRequiredService<GatewayListeners>();
         var httpsPort = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.HttpsPort;
         var routeHttps = new RouteHttps(() => httpsPort ?? (listeners.ProxyIsHttps ? listeners.ProxyPort : 443));
         app.MapReverseProxy(proxy =>
         {
+            proxy.Use(RouteMetricTags.ApplyAsync);
             proxy.Use(routeHttps.ApplyAsync);
             proxy.Use(RouteBodySizeLimit.ApplyAsync);
             proxy.UseGatewayPipeline();

@@ -7,6 +7,7 @@ using Gateway.Forwarding;
 using Gateway.Hosting;
 using Gateway.Protection;
 using Gateway.Scripting;
+using Gateway.Telemetry;
 using Gateway.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddGatewayCache(configuration);
         // Named per-route concurrency limits a route's RateLimiterPolicy may refer to: Gateway:ConcurrencyLimits:<name>.
         services.AddGatewayConcurrencyLimits(configuration);
+        services.AddGatewayTelemetry(configuration);
         services.AddHttpClient();
         // RFC 9110 §5.5: a field value may carry obs-text, opaque data to pass on. The forwarder reads an origin's header
         // bytes as Latin-1; writing them back as Latin-1 returns the same bytes, where Kestrel's default (ASCII only)

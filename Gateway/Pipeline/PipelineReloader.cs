@@ -20,6 +20,14 @@ internal sealed partial class PipelineReloader(
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private int _generation;
+    private long _applied;
+    private long _rejected;
+
+    /// <summary>Reloads that made a new generation current, the start's included.</summary>
+    public long Applied => Interlocked.Read(ref _applied);
+
+    /// <summary>Reloads refused, the previous generation serving on.</summary>
+    public long RejectedCount => Interlocked.Read(ref _rejected);
 
     /// <summary>Reloads; the result describes the new pipeline, or gives the errors that rejected it.</summary>
     public async Task<ReloadResult> ReloadAsync(CancellationToken cancellationToken)
@@ -68,6 +76,7 @@ internal sealed partial class PipelineReloader(
             holder.Promote(snapshot);
             _generation = snapshot.Generation;
             RefreshRunningConfiguration();
+            Interlocked.Increment(ref _applied);
             Log.Loaded(logger, snapshot.Generation, snapshot.Stages.Length, pipelineFile);
             return ReloadResult.Success(PipelineReport.From(snapshot, holder.Retiring));
         }
@@ -79,6 +88,7 @@ internal sealed partial class PipelineReloader(
 
     private ReloadResult Rejected(List<PipelineError> errors)
     {
+        Interlocked.Increment(ref _rejected);
         // At start there is no previous pipeline, and the start-up's own error says why it cannot serve.
         if (holder.Current is { } serving)
         {

@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.Admin;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Gateway.Telemetry;
+
+/// <summary>
+/// Wires the gateway's metrics: its own meter always (free while nothing listens, and <c>dotnet-counters</c> can), and
+/// the OpenTelemetry SDK only when something exports: <c>Gateway:Metrics:Prometheus</c> (a scrape endpoint on the admin
+/// listener) or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (OTLP push, the SDK reading the standard <c>OTEL_*</c> variables).
+/// </summary>
+internal static class TelemetryRegistration
+{
+    /// <summary>The meters exported besides the gateway's: requests, connections, the forwarder's client, the runtime.</summary>
+    public static readonly string[] Meters =
+        [GatewayMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime"];
+
+    public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.SectionName));
+        services.AddSingleton<GatewayMetrics>();
+        var options = configuration.GetSection(MetricsOptions.SectionName).Get<MetricsOptions>() ?? new MetricsOptions();
+        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        if (!options.Prometheus && !otlp)
+        {
+            return services;
+        }
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "gateway"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(Meters);
+                if (options.Prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        return services;
+    }
+
+    /// <summary>Creates the gateway's instruments, and maps <c>GET /metrics</c> on the admin listener when Prometheus is on.</summary>
+    public static void MapGatewayMetrics(this IEndpointRouteBuilder endpoints)
+    {
+        var services = endpoints.ServiceProvider;
+        services.GetRequiredService<GatewayMetrics>();
+        var options = services.GetRequiredService<IOptions<MetricsOptions>>().Value;
+        if (!options.Prometheus)
+        {
+            return;
+        }
+        var adminKey = services.GetRequiredService<AdminKey>();
+        byte[]? scrapeKey = string.IsNullOrEmpty(options.ScrapeKey) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.ScrapeKey));
+        endpoints.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.Use((context, next) =>
+                Authorized(context.Request.Headers.Authorization.ToString(), adminKey, scrapeKey) ? next(context) : RefuseAsync(context)),
+                optionsName: null)
+            .WithMetadata(AdminEndpointMetadata.Instance);
+    }
+
+    private static bool Authorized(string authorization, AdminKey adminKey, byte[]? scrapeKey)
+    {
+        const string Scheme = "Bearer ";
+        if (!authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || authorization.Length > Scheme.Length + 256)
+        {
+            return false;
+        }
+        var presented = authorization.AsSpan(Scheme.Length).Trim();
+        return adminKey.Matches(presented)
+            || (scrapeKey is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented.ToString())), scrapeKey));
+    }
+
+    private static Task RefuseAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer realm=\"gateway-metrics\"";
+        return Task.CompletedTask;
+    }
+}

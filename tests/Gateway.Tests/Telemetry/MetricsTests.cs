@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Telemetry;
+
+/// <summary>
+/// The metrics a Prometheus scrape of the admin listener gets: requests by route, cluster and status, the pipeline's
+/// entries, reloads, a plugin's own counters and the cache, behind the admin key or a scrape key of its own.
+/// </summary>
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private const string ScrapeKey = "scrape-key-0123456789";
+
+    private TestOrigin _origin = null!;
+
+    public async Task InitializeAsync() => _origin = await TestOrigin.StartAsync("d1");
+
+    public async Task DisposeAsync() => await _origin.DisposeAsync();
+
+    private const string Pipeline = """
+        { "pipeline": [
+          { "script": "scripts/tag.js" },
+          { "plugin": "Gslb", "config": { "pools": { "main": "backend" } } }
+        ] }
+        """;
+
+    private Task<TestGateway> StartAsync(params string[] args) => TestGateway.Create()
+        .Route("api", "/api/{**rest}", "backend")
+        .Cluster("backend", _origin)
+        .FirstPartyPlugin("Gslb")
+        .Script("tag.js", "function onResponse(ctx) { ctx.response.headers.set('x-tag', 'on'); }")
+        .Pipeline(Pipeline)
+        .Args(args)
+        .StartAsync();
+
+    private static async Task<HttpStatusCode> ScrapeStatusAsync(TestGateway gateway, string? key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
+        request.Headers.Authorization = key is null ? null : new AuthenticationHeaderValue("Bearer", key);
+        using var client = new HttpClient { BaseAddress = gateway.Admin.BaseAddress };
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private static double Value(IReadOnlyList<PrometheusSample> samples, string name, params (string Label, string Value)[] labels) =>
+        Assert.Single(samples, sample => sample.Name == name && labels.All(label => sample.Labels.GetValueOrDefault(label.Label) == label.Value)).Value;
+
+    [Fact]
+    public async Task AScrape_ListsRequestsByRouteClusterAndStatus_TheEntries_Reloads_PluginCounters_AndTheCache()
+    {
+        await using var gateway = await StartAsync("--Gateway:Metrics:Prometheus=true", $"--Gateway:Metrics:ScrapeKey={ScrapeKey}");
+        for (var i = 0; i < 5; i++)
+        {
+            (await gateway.Proxy.GetAsync("api/x")).Dispose();
+        }
+        // On the same connection, so the five before it have been counted once it is answered.
+        (await gateway.Proxy.GetAsync("unrouted")).Dispose();
+        File.WriteAllText(Path.Combine(gateway.Directory, "plugins.json"), "{ not json");
+        await gateway.ReloadRejectedAsync();
+        gateway.WritePipeline(Pipeline);
+        await gateway.ReloadOkAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ScrapeKey);
+        using var client = new HttpClient { BaseAddress = gateway.Admin.BaseAddress };
+        using var response = await client.SendAsync(request);
+        var samples = PrometheusSample.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(5, Value(samples, "http_server_request_duration_seconds_count",
+            ("gateway_route", "api"), ("gateway_cluster", "backend"), ("http_response_status_code", "200"), ("http_request_method", "GET")));
+        Assert.Equal(2, Value(samples, "gateway_reloads_total", ("gateway_reload_outcome", "applied")));
+        Assert.Equal(1, Value(samples, "gateway_reloads_total", ("gateway_reload_outcome", "rejected")));
+        Assert.Equal(2, Value(samples, "gateway_pipeline_generation"));
+        // The serving generation's counters: the reload made a new one, which has served nothing yet.
+        Assert.Equal(0, Value(samples, "gateway_stage_calls_total", ("gateway_entry", "scripts/tag.js")));
+        Assert.Equal(0, Value(samples, "gateway_plugin_counter_total", ("gateway_entry", "Gslb"), ("gateway_counter", "pool:main")));
+        Assert.Equal(0, Value(samples, "gateway_script_breaches_total", ("gateway_entry", "scripts/tag.js")));
+        Assert.Equal(1, Value(samples, "gateway_cache_healthy", ("gateway_cache_kind", "memory")));
+        Assert.Contains(samples, sample => sample.Name == "kestrel_active_connections");
+        Assert.Contains(samples, sample => sample.Name == "http_client_request_duration_seconds_count");
+    }
+
+    [Fact]
+    public async Task TheEntriesCounters_CountWhatTheServingGenerationServed()
+    {
+        await using var gateway = await StartAsync("--Gateway:Metrics:Prometheus=true");
+        for (var i = 0; i < 3; i++)
+        {
+            (await gateway.Proxy.GetAsync("api/x")).Dispose();
+        }
+
+        var samples = PrometheusSample.Parse(await gateway.Admin.GetStringAsync("metrics"));
+
+        Assert.Equal(3, Value(samples, "gateway_stage_calls_total", ("gateway_entry", "scripts/tag.js")));
+        Assert.Equal(3, Value(samples, "gateway_plugin_counter_total", ("gateway_entry", "Gslb"), ("gateway_counter", "pool:main")));
+        Assert.True(Value(samples, "gateway_stage_time_seconds_total", ("gateway_entry", "scripts/tag.js")) >= 0);
+    }
+
+    [Fact]
+    public async Task TheScrapeKey_OpensMetricsOnly_AndNothingOpensItWithoutAKey()
+    {
+        await using var gateway = await StartAsync("--Gateway:Metrics:Prometheus=true", $"--Gateway:Metrics:ScrapeKey={ScrapeKey}");
+        using var admin = new HttpClient { BaseAddress = gateway.Admin.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ScrapeKey);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await ScrapeStatusAsync(gateway, null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ScrapeStatusAsync(gateway, "wrong"));
+        Assert.Equal(HttpStatusCode.OK, await ScrapeStatusAsync(gateway, TestGateway.AdminKey));
+        Assert.Equal(HttpStatusCode.OK, await ScrapeStatusAsync(gateway, ScrapeKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await admin.GetAsync("admin/pipeline")).StatusCode);
+        // The proxy listener has no /metrics of its own: it is a path like any other.
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.Proxy.GetAsync("metrics")).StatusCode);
+    }
+
+    [Fact]
+    public async Task WithoutAnExporter_ThereIsNoMetricsEndpoint()
+    {
+        await using var gateway = await StartAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, await ScrapeStatusAsync(gateway, TestGateway.AdminKey));
+    }
+}
