@@ -29,6 +29,8 @@
 #        TLS=1 makes both proxy listeners HTTPS with a throwaway self-signed certificate (openssl), wrk's requests too:
 #        the YARP host through Kestrel's own TLS (Kestrel:Certificates:Default), a gateway through its own handshake
 #        callback; with HEADER="Connection: close" every request is a new connection and a full handshake.
+#        SCRAPE=1 has a scraper (curl on CPU 1) read both gateways' admin GET /metrics once a second throughout, as
+#        Prometheus would ("empty.json|--Gateway:Metrics:Prometheus=true" is a gateway with its metrics exported).
 #        SOLO=3 loads one proxy at a time instead, 3 s each (plus MARGIN on both ends), the order alternating by
 #        round: each has the core to itself, as run.sh arranges a proxy, where a pair also shares the core's caches and
 #        charges a code-heavy stage for running cold. Windows seconds apart drift far more than a pair's two halves:
@@ -131,6 +133,11 @@ measure() { # first second orientation -> rounds of B ÷ A (whichever port each 
   local a b r a0 a1 b0 b1 c0 c1 lp
   start_sut "$1" 9030; a=$LAST
   start_sut "$2" 9031; b=$LAST
+  local scraper=
+  if [ "${SCRAPE:-0}" = 1 ]; then
+    taskset -c 1 bash -c 'while :; do for p in 9130 9131; do curl -s -o /dev/null -H "Authorization: Bearer bench-admin-key" "http://127.0.0.1:$p/metrics"; done; sleep 1; done' &
+    scraper=$!
+  fi
   for i in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:9001/" && break; sleep 0.1; done
   for port in 9030 9031; do
     for i in $(seq 100); do curl -sfk -o /dev/null "$SCHEME://127.0.0.1:$port/" && break; sleep 0.1; done
@@ -144,7 +151,7 @@ measure() { # first second orientation -> rounds of B ÷ A (whichever port each 
   load 10 0
   if (( SOLO )); then
     for r in $(seq "$ROUNDS"); do solo_round "$a" "$b" "$3" "$r"; done
-    stop "$a" "$b"
+    stop "$a" "$b" $scraper
     return
   fi
   for r in $(seq "$ROUNDS"); do
@@ -172,7 +179,7 @@ print(f"round {r}: {first} {u1:.1f} µs/req ({r1:.0f} req), {second} {u2:.1f} µ
 open("/tmp/pair-ratios.txt", "a").write(f"{orientation} {ratio}\n")
 PY
   done
-  stop "$a" "$b"
+  stop "$a" "$b" $scraper
 }
 
 echo "A = $1 on 9030, B = $2 on 9031"

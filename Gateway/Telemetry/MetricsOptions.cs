@@ -14,4 +14,15 @@ public sealed record MetricsOptions
     /// the admin key opens it too.
     /// </summary>
     public string? ScrapeKey { get; init; }
+
+    /// <summary>The meters exported; <see cref="DefaultMeters"/> when unset. A list replaces it.</summary>
+    public string[]? Meters { get; init; }
+
+    /// <summary>
+    /// The gateway's own, ASP.NET Core's requests, Kestrel's connections and the runtime's. Not the forwarder's client
+    /// (<c>System.Net.Http</c>: the upstream's share of each request), which costs every request more than all of
+    /// these together (<c>bench/RESULTS.md</c>); list it to have it.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultMeters { get; } =
+        [GatewayMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
 }

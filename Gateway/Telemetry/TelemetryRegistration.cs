@@ -15,9 +15,10 @@ namespace Gateway.Telemetry;
 /// </summary>
 internal static class TelemetryRegistration
 {
-    /// <summary>The meters exported besides the gateway's: requests, connections, the forwarder's client, the runtime.</summary>
-    public static readonly string[] Meters =
-        [GatewayMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime"];
+    // Per-request instruments that would each cost every request a measurement or two (an up and a down, a queue time, a
+    // connection turning active and idle) and add little that the duration histograms and Kestrel's connection gauges
+    // do not already say.
+    private static readonly string[] Dropped = ["http.server.active_requests", "http.client.active_requests", "http.client.request.time_in_queue", "http.client.open_connections"];
 
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -33,7 +34,11 @@ internal static class TelemetryRegistration
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "gateway"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(Meters);
+                metrics.AddMeter([.. options.Meters ?? MetricsOptions.DefaultMeters]);
+                foreach (var instrument in Dropped)
+                {
+                    metrics.AddView(instrument, MetricStreamConfiguration.Drop);
+                }
                 if (options.Prometheus)
                 {
                     metrics.AddPrometheusExporter();

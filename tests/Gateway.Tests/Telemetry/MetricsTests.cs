@@ -79,13 +79,13 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(0, Value(samples, "gateway_script_breaches_total", ("gateway_entry", "scripts/tag.js")));
         Assert.Equal(1, Value(samples, "gateway_cache_healthy", ("gateway_cache_kind", "memory")));
         Assert.Contains(samples, sample => sample.Name == "kestrel_active_connections");
-        Assert.Contains(samples, sample => sample.Name == "http_client_request_duration_seconds_count");
+        Assert.DoesNotContain(samples, sample => sample.Name.StartsWith("http_client_", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task TheEntriesCounters_CountWhatTheServingGenerationServed()
+    public async Task TheEntriesCounters_CountWhatTheServingGenerationServed_AndTheMetersListedAreExported()
     {
-        await using var gateway = await StartAsync("--Gateway:Metrics:Prometheus=true");
+        await using var gateway = await StartAsync("--Gateway:Metrics:Prometheus=true", "--Gateway:Metrics:Meters:0=Gateway", "--Gateway:Metrics:Meters:1=System.Net.Http");
         for (var i = 0; i < 3; i++)
         {
             (await gateway.Proxy.GetAsync("api/x")).Dispose();
@@ -96,6 +96,9 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(3, Value(samples, "gateway_stage_calls_total", ("gateway_entry", "scripts/tag.js")));
         Assert.Equal(3, Value(samples, "gateway_plugin_counter_total", ("gateway_entry", "Gslb"), ("gateway_counter", "pool:main")));
         Assert.True(Value(samples, "gateway_stage_time_seconds_total", ("gateway_entry", "scripts/tag.js")) >= 0);
+        // The meters listed, and only those: the forwarder's client, and no request histogram of ASP.NET Core's.
+        Assert.Contains(samples, sample => sample.Name == "http_client_request_duration_seconds_count");
+        Assert.DoesNotContain(samples, sample => sample.Name.StartsWith("http_server_", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -119,6 +122,26 @@ public sealed class MetricsTests : IAsyncLifetime
     {
         await using var gateway = await StartAsync();
 
+        Assert.Equal(HttpStatusCode.NotFound, await ScrapeStatusAsync(gateway, TestGateway.AdminKey));
+    }
+
+    [Fact]
+    public async Task WithAnOtlpEndpoint_MetricsArePushedToIt()
+    {
+        var received = new TaskCompletionSource<(string Path, string? ContentType)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var collector = await TestOrigin.StartAsync("collector", respond: (context, _) =>
+        {
+            received.TrySetResult((context.Request.Path.Value!, context.Request.ContentType));
+            return Task.CompletedTask;
+        });
+        await using var gateway = await StartAsync(
+            $"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Url.TrimEnd('/')}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "--OTEL_METRIC_EXPORT_INTERVAL=200");
+        (await gateway.Proxy.GetAsync("api/x")).Dispose();
+
+        var (path, contentType) = await received.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("/v1/metrics", path);
+        Assert.Equal("application/x-protobuf", contentType);
         Assert.Equal(HttpStatusCode.NotFound, await ScrapeStatusAsync(gateway, TestGateway.AdminKey));
     }
 }
