@@ -34,14 +34,17 @@ public sealed class MetricsTests : IAsyncLifetime
         .Args(args)
         .StartAsync();
 
-    private static async Task<HttpStatusCode> ScrapeStatusAsync(TestGateway gateway, string? key)
+    /// <summary>GET /metrics on the admin listener with <paramref name="key"/> as the bearer, or none.</summary>
+    private static async Task<(HttpStatusCode Status, string Body)> ScrapeAsync(TestGateway gateway, string? key)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
         request.Headers.Authorization = key is null ? null : new AuthenticationHeaderValue("Bearer", key);
         using var client = new HttpClient { BaseAddress = gateway.Admin.BaseAddress };
         using var response = await client.SendAsync(request);
-        return response.StatusCode;
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
+
+    private static async Task<HttpStatusCode> ScrapeStatusAsync(TestGateway gateway, string? key) => (await ScrapeAsync(gateway, key)).Status;
 
     private static double Value(IReadOnlyList<PrometheusSample> samples, string name, params (string Label, string Value)[] labels) =>
         Assert.Single(samples, sample => sample.Name == name && labels.All(label => sample.Labels.GetValueOrDefault(label.Label) == label.Value)).Value;
@@ -61,13 +64,10 @@ public sealed class MetricsTests : IAsyncLifetime
         gateway.WritePipeline(Pipeline);
         await gateway.ReloadOkAsync();
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ScrapeKey);
-        using var client = new HttpClient { BaseAddress = gateway.Admin.BaseAddress };
-        using var response = await client.SendAsync(request);
-        var samples = PrometheusSample.Parse(await response.Content.ReadAsStringAsync());
+        var (status, body) = await ScrapeAsync(gateway, ScrapeKey);
+        var samples = PrometheusSample.Parse(body);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(5, Value(samples, "http_server_request_duration_seconds_count",
             ("gateway_route", "api"), ("gateway_cluster", "backend"), ("http_response_status_code", "200"), ("http_request_method", "GET")));
         Assert.Equal(2, Value(samples, "gateway_reloads_total", ("gateway_reload_outcome", "applied")));
