@@ -8,6 +8,7 @@ namespace Gateway.Tests.Telemetry;
 /// The metrics a Prometheus scrape of the admin listener gets: requests by route, cluster and status, the pipeline's
 /// entries, reloads, a plugin's own counters and the cache, behind the admin key or a scrape key of its own.
 /// </summary>
+[Collection(ProcessWideMeters.Name)]
 public sealed class MetricsTests : IAsyncLifetime
 {
     private const string ScrapeKey = "scrape-key-0123456789";
@@ -46,8 +47,12 @@ public sealed class MetricsTests : IAsyncLifetime
 
     private static async Task<HttpStatusCode> ScrapeStatusAsync(TestGateway gateway, string? key) => (await ScrapeAsync(gateway, key)).Status;
 
-    private static double Value(IReadOnlyList<PrometheusSample> samples, string name, params (string Label, string Value)[] labels) =>
-        Assert.Single(samples, sample => sample.Name == name && labels.All(label => sample.Labels.GetValueOrDefault(label.Label) == label.Value)).Value;
+    private static double Value(IReadOnlyList<PrometheusSample> samples, string name, params (string Label, string Value)[] labels)
+    {
+        var matching = samples.Where(sample => sample.Name == name && labels.All(label => sample.Labels.GetValueOrDefault(label.Label) == label.Value)).ToList();
+        Assert.True(matching.Count == 1, $"{matching.Count} samples of {name}: " + string.Join(" | ", matching.Select(sample => string.Join(",", sample.Labels.Select(label => $"{label.Key}={label.Value}")) + $" {sample.Value}")));
+        return matching[0].Value;
+    }
 
     [Fact]
     public async Task AScrape_ListsRequestsByRouteClusterAndStatus_TheEntries_Reloads_PluginCounters_AndTheCache()
