@@ -88,7 +88,7 @@ internal sealed class ListenerTls
                 $"{endpointName} ({sni.Key})",
                 sniFiles ?? files,
                 // An entry without a certificate of its own serves the listener's, as in Kestrel.
-                Load(sniFiles ?? files, $"{name}:Certificate") ?? certificate ?? throw NoCertificate(name),
+                (sniFiles is null ? certificate : Load(sniFiles, $"{name}:Certificate")) ?? throw NoCertificate(name),
                 sni.GetSection("SslProtocols").Exists() ? AtLeastTls12(ParseList(sni.GetSection("SslProtocols"), $"{name}:SslProtocols"), $"{name}:SslProtocols") : protocols,
                 sni["Protocols"] is { } httpProtocols ? Parse<HttpProtocols>(httpProtocols, $"{name}:Protocols") : endpoint.ListenOptions.Protocols,
                 sni["ClientCertificateMode"] is { } mode ? Parse<ClientCertificateMode>(mode, $"{name}:ClientCertificateMode") : https.ClientCertificateMode,

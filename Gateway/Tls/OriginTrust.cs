@@ -32,12 +32,11 @@ internal sealed class OriginTrust
     /// <exception cref="InvalidOperationException">A value cannot be used; the message says why.</exception>
     public static OriginTrust? From(IReadOnlyDictionary<string, string>? metadata)
     {
-        string? caFile = null, pins = null;
-        if (metadata is null || (!metadata.TryGetValue(CaFileKey, out caFile) & !metadata.TryGetValue(PinsKey, out pins)))
-        {
-            return null;
-        }
-        return new OriginTrust(caFile is null ? null : ReadAuthorities(caFile), pins is null ? null : ReadPins(pins));
+        var caFile = metadata?.GetValueOrDefault(CaFileKey);
+        var pins = metadata?.GetValueOrDefault(PinsKey);
+        return caFile is null && pins is null
+            ? null
+            : new OriginTrust(caFile is null ? null : ReadAuthorities(caFile), pins is null ? null : ReadPins(pins));
     }
 
     /// <summary>What is wrong with the cluster's values, for the reload's errors.</summary>
