@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Authentication;
 using Gateway.Hosting;
+using Gateway.Tls;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,6 +17,7 @@ public sealed class ListenerTlsTests : IAsyncLifetime, IDisposable
 {
     private readonly TestCertificates _ca = new();
     private readonly string _folder = Directory.CreateTempSubdirectory("gateway-tls-").FullName;
+    private readonly ArmingClock _clock = new();
     private TestOrigin _origin = null!;
 
     public async Task InitializeAsync() => _origin = await TestOrigin.StartAsync("d1");
@@ -33,7 +35,23 @@ public sealed class ListenerTlsTests : IAsyncLifetime, IDisposable
         .Cluster("backend", _origin)
         .Arg("--Kestrel:Endpoints:Proxy:Url=https://127.0.0.1:0")
         .Args(args)
+        .Time(_clock)
         .StartAsync();
+
+    /// <summary>
+    /// Each time a change to the certificate files arms the watcher's settle timer, moves the clock past it, until the
+    /// line the change should bring is logged: a renewal's several writes may arm it several times.
+    /// </summary>
+    private async Task SettleUntilAsync(TestGateway gateway, int armedBefore, Func<LogLine, bool> logged)
+    {
+        var seen = gateway.Logs.WaitForAsync(logged);
+        for (var armed = armedBefore; !seen.IsCompleted;)
+        {
+            await Task.WhenAny(seen, _clock.ArmedAsync(ListenerCertificates.Settle, armed + 1)).WaitAsync(TimeSpan.FromSeconds(30));
+            armed = _clock.Armed(ListenerCertificates.Settle);
+            _clock.Advance(ListenerCertificates.Settle);
+        }
+    }
 
     private string[] Pem(string name, string prefix = "--Kestrel:Endpoints:Proxy:Certificate")
     {
@@ -123,8 +141,9 @@ public sealed class ListenerTlsTests : IAsyncLifetime, IDisposable
         var first = await TlsClient.HandshakeAsync(port);
 
         using var renewed = _ca.Issue("gateway.test");
+        var armed = _clock.Armed(ListenerCertificates.Settle);
         TestCertificates.WritePem(renewed, _folder, "gateway.test");
-        await gateway.Logs.WaitForAsync(line => line.EventId == 4 && line.Message.Contains(renewed.Thumbprint, StringComparison.Ordinal)).WaitAsync(TimeSpan.FromSeconds(30));
+        await SettleUntilAsync(gateway, armed, line => line.EventId == 4 && line.Message.Contains(renewed.Thumbprint, StringComparison.Ordinal));
         var second = await TlsClient.HandshakeAsync(port);
         using var after = await client.GetAsync("api/x");
 
@@ -145,11 +164,13 @@ public sealed class ListenerTlsTests : IAsyncLifetime, IDisposable
         using var other = _ca.Issue("other.test");
 
         // A certificate whose key is not the one beside it: the state between a renewal's two writes.
+        var armed = _clock.Armed(ListenerCertificates.Settle);
         File.WriteAllText(Path.Combine(_folder, "gateway.test.crt"), other.ExportCertificatePem());
-        await gateway.Logs.WaitForAsync(line => line.EventId == 5 && line.Level == LogLevel.Warning).WaitAsync(TimeSpan.FromSeconds(30));
+        await SettleUntilAsync(gateway, armed, line => line.EventId == 5 && line.Level == LogLevel.Warning);
         var kept = await TlsClient.HandshakeAsync(port);
+        armed = _clock.Armed(ListenerCertificates.Settle);
         TestCertificates.WritePem(other, _folder, "gateway.test");
-        await gateway.Logs.WaitForAsync(line => line.EventId == 4 && line.Message.Contains(other.Thumbprint, StringComparison.Ordinal)).WaitAsync(TimeSpan.FromSeconds(30));
+        await SettleUntilAsync(gateway, armed, line => line.EventId == 4 && line.Message.Contains(other.Thumbprint, StringComparison.Ordinal));
         var replaced = await TlsClient.HandshakeAsync(port);
 
         Assert.Equal(serving, kept.Certificate.Thumbprint);
