@@ -6,11 +6,18 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Errors;
 
 /// <summary>
-/// Writes the errors the gateway itself makes as <c>application/problem+json</c> (RFC 9457). The problem details
-/// service adds the <c>traceId</c>; nothing internal (stage names, paths, stack traces) goes to the client.
+/// Writes the errors the gateway itself makes as <c>application/problem+json</c> (RFC 9457), with the request's
+/// <c>traceId</c> (<see cref="RequestTrace"/>); nothing internal (stage names, paths, stack traces) goes to the client.
 /// </summary>
 internal sealed class GatewayProblems(IProblemDetailsService problems)
 {
+    /// <summary>
+    /// Every problem the host writes, the gateway's and ASP.NET Core's (an unhandled exception's), names the request by its
+    /// trace id rather than the service's default (the full activity id, which no tracing backend searches by).
+    /// </summary>
+    public static void AddTraceId(ProblemDetailsContext context) =>
+        context.ProblemDetails.Extensions["traceId"] = RequestTrace.IdOf(context.HttpContext);
+
     public ValueTask WriteAsync(HttpContext context, int status, string title, string? detail = null)
     {
         context.Response.StatusCode = status;

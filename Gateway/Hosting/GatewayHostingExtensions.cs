@@ -73,7 +73,7 @@ public static partial class GatewayHostingExtensions
         var routeHttps = new RouteHttps(() => httpsPort ?? (listeners.ProxyIsHttps ? listeners.ProxyPort : 443));
         app.MapReverseProxy(proxy =>
         {
-            proxy.Use(RouteMetricTags.ApplyAsync);
+            proxy.Use(RouteTelemetryTags.ApplyAsync);
             proxy.Use(routeHttps.ApplyAsync);
             proxy.Use(RouteBodySizeLimit.ApplyAsync);
             proxy.UseGatewayPipeline();

@@ -33,13 +33,13 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<ScriptOptions>().Bind(configuration.GetSection(ScriptOptions.SectionName));
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.SectionName));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddProblemDetails();
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = GatewayProblems.AddTraceId);
         // Named policies a route's TimeoutPolicy may refer to: Gateway:TimeoutPolicies:<name>:Timeout.
         services.AddRequestTimeouts(options => configuration.GetSection(GatewayOptions.SectionName).GetSection("TimeoutPolicies").Bind(options.Policies));
         services.AddGatewayCache(configuration);
         // Named per-route concurrency limits a route's RateLimiterPolicy may refer to: Gateway:ConcurrencyLimits:<name>.
         services.AddGatewayConcurrencyLimits(configuration);
-        services.AddGatewayTelemetry(configuration);
+        services.AddGatewayTelemetry(configuration, GatewayListeners.IsAdminRequest);
         services.AddHttpClient();
         // RFC 9110 §5.5: a field value may carry obs-text, opaque data to pass on. The forwarder reads an origin's header
         // bytes as Latin-1; writing them back as Latin-1 returns the same bytes, where Kestrel's default (ASCII only)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Pipelines;
 using Gateway.Errors;
 
@@ -27,7 +26,7 @@ internal sealed partial class PipelineResponseWriter(GatewayProblems problems, T
     {
         var context = request.HttpContext;
         var fault = request.Fault!;
-        var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
+        var traceId = RequestTrace.IdOf(context);
         fault.Stage?.Counters.RecordLastError(fault.Exception.Message);
         var stage = fault.Stage?.Entry.DisplayName ?? "the pipeline";
         if (_failures.ShouldLog(stage, out var leftOut))

@@ -15,6 +15,11 @@ internal sealed class PipelineStage
     // this one site, shared by every plugin type, would go through the runtime's megamorphic dispatch stub each time.
     private Func<PluginContext, ValueTask<bool>>? _onRequest;
     private Action<PluginContext>? _onResponse;
+    // Span names and tags made once: a traced request allocates the spans, not their names.
+    private readonly string _spanName;
+    private readonly string _requestSpanName;
+    private readonly string _responseSpanName;
+    private readonly object _boxedIndex;
 
     public PipelineStage(PipelineEntry entry, IGatewayPlugin plugin, string version)
     {
@@ -24,6 +29,10 @@ internal sealed class PipelineStage
         Sandbox = plugin as ISandboxedPlugin;
         Cache = plugin as IResponseCache;
         OwnCounters = plugin as IReportsCounters;
+        _spanName = $"{(entry.Kind == StageKind.Plugin ? "plugin" : "script")} {entry.Name}";
+        _requestSpanName = _spanName + " (request)";
+        _responseSpanName = _spanName + " (response)";
+        _boxedIndex = entry.Index;
         if (plugin is IGatewayFilter filter)
         {
             IsFilter = true;
@@ -73,6 +82,8 @@ internal sealed class PipelineStage
             context.InnerTicks = 0;
             start = Stopwatch.GetTimestamp();
         }
+        // A middleware's span holds the stages after it and the upstream call, as its own call does.
+        var span = PipelineActivities.Start(_spanName, _boxedIndex, Entry.Name);
         ValueTask pending;
         try
         {
@@ -80,20 +91,27 @@ internal sealed class PipelineStage
         }
         catch (Exception ex)
         {
-            Complete(context, start, ex);
+            Complete(context, start, ex, span);
             throw;
+        }
+        finally
+        {
+            if (span is not null)
+            {
+                PipelineActivities.Leave(span);
+            }
         }
 
         if (pending.IsCompletedSuccessfully)
         {
             pending.GetAwaiter().GetResult();
-            Complete(context, start, exception: null);
+            Complete(context, start, exception: null, span);
             return default;
         }
-        return AwaitAsync(pending, context, start);
+        return AwaitAsync(pending, context, start, span);
     }
 
-    private async ValueTask AwaitAsync(ValueTask pending, ProxyRequestContext context, long start)
+    private async ValueTask AwaitAsync(ValueTask pending, ProxyRequestContext context, long start, Activity? span)
     {
         try
         {
@@ -101,10 +119,10 @@ internal sealed class PipelineStage
         }
         catch (Exception ex)
         {
-            Complete(context, start, ex);
+            Complete(context, start, ex, span);
             throw;
         }
-        Complete(context, start, exception: null);
+        Complete(context, start, exception: null, span);
     }
 
     /// <summary>Runs the filter's request step; counts the call, and on a sampled request times the step.</summary>
@@ -112,6 +130,7 @@ internal sealed class PipelineStage
     {
         var onRequest = _onRequest ?? throw new ObjectDisposedException(Entry.DisplayName);
         var start = context.IsTimed ? Stopwatch.GetTimestamp() : 0;
+        var span = PipelineActivities.Start(_requestSpanName, _boxedIndex, Entry.Name);
         ValueTask<bool> pending;
         try
         {
@@ -119,18 +138,25 @@ internal sealed class PipelineStage
         }
         catch (Exception ex)
         {
-            CompleteRequestStep(context, start, ex);
+            CompleteRequestStep(context, start, ex, span);
             throw;
+        }
+        finally
+        {
+            if (span is not null)
+            {
+                PipelineActivities.Leave(span);
+            }
         }
         if (pending.IsCompletedSuccessfully)
         {
-            CompleteRequestStep(context, start, exception: null);
+            CompleteRequestStep(context, start, exception: null, span);
             return pending;
         }
-        return AwaitRequestStepAsync(pending, context, start);
+        return AwaitRequestStepAsync(pending, context, start, span);
     }
 
-    private async ValueTask<bool> AwaitRequestStepAsync(ValueTask<bool> pending, ProxyRequestContext context, long start)
+    private async ValueTask<bool> AwaitRequestStepAsync(ValueTask<bool> pending, ProxyRequestContext context, long start, Activity? span)
     {
         bool proceed;
         try
@@ -139,14 +165,14 @@ internal sealed class PipelineStage
         }
         catch (Exception ex)
         {
-            CompleteRequestStep(context, start, ex);
+            CompleteRequestStep(context, start, ex, span);
             throw;
         }
-        CompleteRequestStep(context, start, exception: null);
+        CompleteRequestStep(context, start, exception: null, span);
         return proceed;
     }
 
-    private void CompleteRequestStep(ProxyRequestContext context, long start, Exception? exception)
+    private void CompleteRequestStep(ProxyRequestContext context, long start, Exception? exception, Activity? span)
     {
         if (exception is not null)
         {
@@ -157,6 +183,10 @@ internal sealed class PipelineStage
         {
             Counters.RecordTime(Stopwatch.GetTimestamp() - start);
         }
+        if (span is not null)
+        {
+            PipelineActivities.Stop(span, exception);
+        }
     }
 
     /// <summary>Runs the filter's response step; an exception is recorded as this stage's and rethrown.</summary>
@@ -164,6 +194,7 @@ internal sealed class PipelineStage
     {
         var onResponse = _onResponse ?? throw new ObjectDisposedException(Entry.DisplayName);
         var start = context.IsTimed ? Stopwatch.GetTimestamp() : 0;
+        var span = PipelineActivities.Start(_responseSpanName, _boxedIndex, Entry.Name);
         try
         {
             onResponse(context);
@@ -172,15 +203,25 @@ internal sealed class PipelineStage
         {
             context.Fault ??= new StageFault(this, ex);
             Counters.RecordError();
+            if (span is not null)
+            {
+                PipelineActivities.Leave(span);
+                PipelineActivities.Stop(span, ex);
+            }
             throw;
         }
         if (context.IsTimed)
         {
             Counters.AddTime(Stopwatch.GetTimestamp() - start);
         }
+        if (span is not null)
+        {
+            PipelineActivities.Leave(span);
+            PipelineActivities.Stop(span, exception: null);
+        }
     }
 
-    private void Complete(ProxyRequestContext context, long start, Exception? exception)
+    private void Complete(ProxyRequestContext context, long start, Exception? exception, Activity? span)
     {
         // The error counts against the stage it started in, not every stage it passes through on the way out.
         var origin = exception is not null && context.Fault is null;
@@ -194,6 +235,11 @@ internal sealed class PipelineStage
             var elapsed = Stopwatch.GetTimestamp() - start;
             Counters.RecordTime(elapsed - context.InnerTicks);
             context.InnerTicks = elapsed;
+        }
+        if (span is not null)
+        {
+            // A failure passing through on its way out is the stage's own error only where it started.
+            PipelineActivities.Stop(span, origin ? exception : null);
         }
     }
 

@@ -5,13 +5,15 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// Wires the gateway's metrics: its own meter always (free while nothing listens, and <c>dotnet-counters</c> can), and
-/// the OpenTelemetry SDK only when something exports: <c>Gateway:Metrics:Prometheus</c> (a scrape endpoint on the admin
-/// listener) or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (OTLP push, the SDK reading the standard <c>OTEL_*</c> variables).
+/// Wires the gateway's metrics and traces: its own meter and activity source always (free while nothing listens, and
+/// <c>dotnet-counters</c> can), and the OpenTelemetry SDK only when something exports: <c>Gateway:Metrics:Prometheus</c>
+/// (a scrape endpoint on the admin listener) or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (OTLP push of metrics and traces, the
+/// SDK reading the standard <c>OTEL_*</c> variables, the sampler's included).
 /// </summary>
 internal static class TelemetryRegistration
 {
@@ -20,17 +22,36 @@ internal static class TelemetryRegistration
     // do not already say.
     private static readonly string[] Dropped = ["http.server.active_requests", "http.client.active_requests", "http.client.request.time_in_queue", "http.client.open_connections"];
 
-    public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="isAdminRequest">Whether a request came to the admin listener, whose calls (a scrape a second) are not traced.</param>
+    public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration, Func<HttpContext, bool> isAdminRequest)
     {
         services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.SectionName));
         services.AddSingleton<GatewayMetrics>();
         var options = configuration.GetSection(MetricsOptions.SectionName).Get<MetricsOptions>() ?? new MetricsOptions();
+        var tracing = configuration.GetSection(TracingOptions.SectionName).Get<TracingOptions>() ?? new TracingOptions();
+        // What a tracer provider listens to, whichever builds one: the OTLP one below, or a host's own exporter
+        // (AddOpenTelemetry().WithTracing(...) next to AddGateway). Without one this registers a callback and nothing more.
+        services.ConfigureOpenTelemetryTracerProvider(tracer =>
+        {
+            foreach (var source in tracing.Sources ?? TracingOptions.DefaultSources)
+            {
+                if (source == TracingOptions.AspNetCoreSource)
+                {
+                    // ASP.NET Core's span names no route and no status: its instrumentation adds the HTTP conventions' tags.
+                    tracer.AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !isAdminRequest(context));
+                }
+                else
+                {
+                    tracer.AddSource(source);
+                }
+            }
+        });
         var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         if (!options.Prometheus && !otlp)
         {
             return services;
         }
-        services.AddOpenTelemetry()
+        var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "gateway"))
             .WithMetrics(metrics =>
             {
@@ -48,6 +69,10 @@ internal static class TelemetryRegistration
                     metrics.AddOtlpExporter();
                 }
             });
+        if (otlp)
+        {
+            telemetry.WithTracing(tracer => tracer.AddOtlpExporter());
+        }
         return services;
     }
 

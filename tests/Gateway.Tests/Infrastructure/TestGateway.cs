@@ -60,11 +60,10 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public static TestGatewayBuilder Create() => new();
 
-    internal static async Task<TestGateway> StartAsync(string directory, IEnumerable<string> extraArgs, TimeProvider? time)
+    internal static async Task<TestGateway> StartAsync(string directory, IEnumerable<string> extraArgs, Action<IServiceCollection> services)
     {
         var logs = new RecordingLoggerProvider();
-        var app = await LoopbackGateway.StartAsync(directory, [$"--Gateway:Admin:ApiKey={AdminKey}", .. extraArgs], logs,
-            time is null ? null : services => services.AddSingleton(time));
+        var app = await LoopbackGateway.StartAsync(directory, [$"--Gateway:Admin:ApiKey={AdminKey}", .. extraArgs], logs, services);
         return new TestGateway(app, directory, logs);
     }
 

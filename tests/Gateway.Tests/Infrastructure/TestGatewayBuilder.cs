@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Infrastructure;
 
@@ -11,7 +12,7 @@ internal sealed class TestGatewayBuilder
     private readonly List<(string Name, string Source)> _scripts = [];
     private readonly List<string> _args = [];
     private string _pipeline = """{ "pipeline": [] }""";
-    private TimeProvider? _time;
+    private readonly List<Action<IServiceCollection>> _services = [];
 
     /// <param name="configure">Sets more of the route's YARP configuration (Timeout, TimeoutPolicy...).</param>
     public TestGatewayBuilder Route(string id, string path, string clusterId, Action<JsonObject>? configure = null)
@@ -107,7 +108,14 @@ internal sealed class TestGatewayBuilder
     /// <summary>The clock the gateway reads (a FakeTimeProvider to move time on without waiting).</summary>
     public TestGatewayBuilder Time(TimeProvider time)
     {
-        _time = time;
+        _services.Add(services => services.AddSingleton(time));
+        return this;
+    }
+
+    /// <summary>More services for the gateway, such as an in-memory trace exporter.</summary>
+    public TestGatewayBuilder Services(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
         return this;
     }
 
@@ -122,7 +130,7 @@ internal sealed class TestGatewayBuilder
         var directory = WriteFolder();
         try
         {
-            return await TestGateway.StartAsync(directory, [.. FolderArgs(directory), .. _args], _time);
+            return await TestGateway.StartAsync(directory, [.. FolderArgs(directory), .. _args], services => _services.ForEach(configure => configure(services)));
         }
         catch
         {

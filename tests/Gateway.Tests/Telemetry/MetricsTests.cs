@@ -8,7 +8,7 @@ namespace Gateway.Tests.Telemetry;
 /// The metrics a Prometheus scrape of the admin listener gets: requests by route, cluster and status, the pipeline's
 /// entries, reloads, a plugin's own counters and the cache, behind the admin key or a scrape key of its own.
 /// </summary>
-[Collection(ProcessWideMeters.Name)]
+[Collection(ProcessWideTelemetry.Name)]
 public sealed class MetricsTests : IAsyncLifetime
 {
     private const string ScrapeKey = "scrape-key-0123456789";
@@ -131,22 +131,22 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WithAnOtlpEndpoint_MetricsArePushedToIt()
+    public async Task WithAnOtlpEndpoint_MetricsAndTracesArePushedToIt()
     {
-        var received = new TaskCompletionSource<(string Path, string? ContentType)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var metrics = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var traces = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var collector = await TestOrigin.StartAsync("collector", respond: (context, _) =>
         {
-            received.TrySetResult((context.Request.Path.Value!, context.Request.ContentType));
+            (context.Request.Path == "/v1/traces" ? traces : metrics).TrySetResult(context.Request.Path + " " + context.Request.ContentType);
             return Task.CompletedTask;
         });
         await using var gateway = await StartAsync(
-            $"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Url.TrimEnd('/')}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "--OTEL_METRIC_EXPORT_INTERVAL=200");
+            $"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Url.TrimEnd('/')}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+            "--OTEL_METRIC_EXPORT_INTERVAL=200", "--OTEL_BSP_SCHEDULE_DELAY=200");
         (await gateway.Proxy.GetAsync("api/x")).Dispose();
 
-        var (path, contentType) = await received.Task.WaitAsync(TimeSpan.FromSeconds(30));
-
-        Assert.Equal("/v1/metrics", path);
-        Assert.Equal("application/x-protobuf", contentType);
+        Assert.Equal("/v1/metrics application/x-protobuf", await metrics.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("/v1/traces application/x-protobuf", await traces.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(HttpStatusCode.NotFound, await ScrapeStatusAsync(gateway, TestGateway.AdminKey));
     }
 }

@@ -1,0 +1,23 @@
+using Gateway.Pipeline;
+
+namespace Gateway.Telemetry;
+
+/// <summary>The <c>Gateway:Tracing</c> section: which activity sources a tracer listens to.</summary>
+public sealed record TracingOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "Gateway:Tracing";
+
+    /// <summary>ASP.NET Core's, whose request spans are traced through OpenTelemetry's instrumentation of it.</summary>
+    public const string AspNetCoreSource = "Microsoft.AspNetCore";
+
+    /// <summary>The activity sources traced; <see cref="DefaultSources"/> when unset. A list replaces it.</summary>
+    public string[]? Sources { get; init; }
+
+    /// <summary>
+    /// ASP.NET Core's request span (the admin listener's requests left out), the gateway's span per pipeline entry, and the forwarder client's span per upstream
+    /// call (<c>System.Net.Http</c>, which sends the <c>traceparent</c> the origin continues). Not YARP's own
+    /// (<c>Yarp.ReverseProxy</c>: a second span per request between the first two, and its health probes): list it to have it.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultSources { get; } = [AspNetCoreSource, PipelineActivities.SourceName, "System.Net.Http"];
+}
