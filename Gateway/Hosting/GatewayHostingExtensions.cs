@@ -1,4 +1,5 @@
 using Gateway;
+using Gateway.AccessLog;
 using Gateway.Hosting;
 using Gateway.Protection;
 using Gateway.Telemetry;
@@ -57,6 +58,12 @@ public static partial class GatewayHostingExtensions
         {
             app.UseForwardedHeaders();
         }
+        // Before the exception handler, so a request it answers is logged with the 500 the client got.
+        var accessLog = app.Services.GetRequiredService<IOptions<AccessLogOptions>>().Value.Enabled;
+        if (accessLog)
+        {
+            app.UseMiddleware<AccessLogMiddleware>((Func<HttpContext, bool>)GatewayListeners.IsAdminRequest);
+        }
         app.UseExceptionHandler();
         // A route's Timeout or TimeoutPolicy (YARP maps them to request timeouts) needs this after routing.
         app.UseRequestTimeouts();
@@ -80,6 +87,11 @@ public static partial class GatewayHostingExtensions
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
+            if (accessLog)
+            {
+                // Last, around the forwarder: the upstream's share of a logged request.
+                proxy.Use(AccessLogRecord.TimeForwarderAsync);
+            }
         });
         return app;
     }

@@ -1,3 +1,4 @@
+using Gateway.AccessLog;
 using Gateway.Admin;
 using Gateway.Pipeline;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,7 @@ internal sealed partial class GatewayStartup(
     GatewayListeners listeners,
     AdminKey adminKey,
     IOptions<ForwardedHeadersOptions> trustedProxies,
+    IOptions<AccessLogOptions> accessLog,
     IConfiguration configuration,
     ILogger<GatewayStartup> logger) : IHostedLifecycleService
 {
@@ -25,6 +27,10 @@ internal sealed partial class GatewayStartup(
         GatewayListeners.CheckApart(configuration.GetSection("Kestrel"));
         // Read now, so a trusted proxy that is not an address fails the start naming the setting, not the first request.
         _ = trustedProxies.Value;
+        if (accessLog.Value.Validate().ToList() is [_, ..] accessLogProblems)
+        {
+            throw new GatewayStartException(string.Join("; ", accessLogProblems));
+        }
         var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
         {

@@ -34,4 +34,7 @@ internal static class EventIds
     // Admin 2xx
     public const int AdminKeyGenerated = 200;
     public const int AdminUnauthorized = 201;
+
+    // Access log 5xx
+    public const int AccessLogLine = 500;
 }

@@ -29,6 +29,7 @@ internal sealed class ProxyRequestContext : PluginContext
     private PipelineSnapshot _snapshot = null!;
     private PipelineEnvironment _environment = null!;
     private Dictionary<string, object?>? _vars;
+    private Dictionary<string, object?>? _keptVars;
     private UpstreamDestination[]? _destinations;
     // The candidates as the stages left them when the request was forwarded: YARP's load balancing narrows them to its
     // pick, and a discarded attempt starts again from these.
@@ -74,7 +75,16 @@ internal sealed class ProxyRequestContext : PluginContext
         _proxy = null!;
         _snapshot = null!;
         _environment = null!;
-        _vars?.Clear();
+        if (KeepsVars)
+        {
+            // Handed over whole: the next request starts a dictionary of its own.
+            _keptVars = _vars;
+            _vars = null;
+        }
+        else
+        {
+            _vars?.Clear();
+        }
         _destinations = null;
         _candidates = null;
         _bodyWrappers = null;
@@ -107,6 +117,21 @@ internal sealed class ProxyRequestContext : PluginContext
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// Whether the request's variables outlive its pipeline, for something after the pipeline to read (the access log)
+    /// through <see cref="TakeKeptVars"/>; otherwise they are cleared as the pipeline ends.
+    /// </summary>
+    internal bool KeepsVars { get; set; }
+
+    /// <summary>The variables the request's pipeline left, when <see cref="KeepsVars"/>; and from now on, nothing kept.</summary>
+    internal Dictionary<string, object?>? TakeKeptVars()
+    {
+        var kept = _keptVars;
+        _keptVars = null;
+        KeepsVars = false;
+        return kept;
     }
 
     /// <summary>The pipeline whose stages run the request.</summary>

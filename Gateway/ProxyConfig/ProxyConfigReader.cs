@@ -1,3 +1,4 @@
+using Gateway.AccessLog;
 using Gateway.Protection;
 using Gateway.Tls;
 using Yarp.ReverseProxy.Configuration;
@@ -53,6 +54,10 @@ internal sealed class ProxyConfigReader(IConfigValidator validator)
             if (RouteBodySizeLimit.Validate(route) is { } bodyLimitProblem)
             {
                 errors.Add(new ProxyConfigError($"route '{route.RouteId}'", $"{SectionName}:Routes:{route.RouteId}:Metadata:{RouteBodySizeLimit.MetadataKey}", bodyLimitProblem));
+            }
+            if (RouteAccessLog.Validate(route) is { } accessLogProblem)
+            {
+                errors.Add(new ProxyConfigError($"route '{route.RouteId}'", $"{SectionName}:Routes:{route.RouteId}:Metadata:{RouteAccessLog.MetadataKey}", accessLogProblem));
             }
             foreach (var (key, problem) in RouteHttps.Validate(route))
             {

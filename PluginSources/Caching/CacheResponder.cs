@@ -4,13 +4,16 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Plugins.Caching;
 
 /// <summary>
-/// Answers from the store, and says what the cache did: the status header (HIT, MISS, STALE, REVALIDATED, BYPASS)
-/// and, when configured, the key header an operator purges by.
+/// Answers from the store, and says what the cache did: the status (HIT, MISS, STALE, REVALIDATED, BYPASS) in the
+/// status header and the request's <c>cache</c> variable, and, when configured, the key header an operator purges by.
 /// </summary>
 /// <param name="statusHeader">The status header's name; null for none.</param>
 /// <param name="keyHeader">The key header's name; null for none.</param>
 internal sealed class CacheResponder(string? statusHeader, string? keyHeader)
 {
+    /// <summary>The request variable that holds the status: the last one set, which is the one the client got.</summary>
+    public const string StatusVar = "cache";
+
     /// <summary>Whether responses carry their cache key, so it is worth building for a bypassed request.</summary>
     public bool ShowsKey => keyHeader is not null;
 
@@ -33,7 +36,7 @@ internal sealed class CacheResponder(string? statusHeader, string? keyHeader)
             }
         }
         headers.Age = (age / 1000).ToString(CultureInfo.InvariantCulture);
-        SetStatus(response, status, key);
+        SetStatus(context, status, key);
         if (!notModified)
         {
             // Set here rather than by the runner: on a revalidation the forwarder may send the headers before it.
@@ -51,7 +54,7 @@ internal sealed class CacheResponder(string? statusHeader, string? keyHeader)
         {
             response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
             response.Headers.ContentRange = $"bytes */{length}";
-            SetStatus(response, "HIT", key);
+            SetStatus(context, "HIT", key);
             return;
         }
         response.StatusCode = StatusCodes.Status206PartialContent;
@@ -61,13 +64,16 @@ internal sealed class CacheResponder(string? statusHeader, string? keyHeader)
         }
         response.Headers.Age = (age / 1000).ToString(CultureInfo.InvariantCulture);
         response.Headers.ContentRange = $"bytes {offset}-{offset + count - 1}/{length}";
-        SetStatus(response, "HIT", key);
+        SetStatus(context, "HIT", key);
         response.ContentLength = count;
         context.DeferResponseBody(stored.Body.Slice(offset, count));
     }
 
-    public void SetStatus(HttpResponse response, string status, string? key)
+    /// <summary>Says what the cache did, in the status header and in <see cref="StatusVar"/> (which the access log shows).</summary>
+    public void SetStatus(PluginContext context, string status, string? key)
     {
+        context.Vars[StatusVar] = status;
+        var response = context.HttpContext.Response;
         if (statusHeader is not null)
         {
             response.Headers[statusHeader] = status;

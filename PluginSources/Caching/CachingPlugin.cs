@@ -106,7 +106,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
         {
             // RFC 9111 §5.2.1.7: nothing suitable stored and the client forbids going upstream.
             http.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
-            _responder.SetStatus(http.Response, "MISS", key);
+            _responder.SetStatus(context, "MISS", key);
             return;
         }
 
@@ -215,7 +215,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
             _responder.Serve(context, stored, stored.AgeAt(Now), "STALE", key);
             return false;
         }
-        _responder.SetStatus(response, "MISS", key);
+        _responder.SetStatus(context, "MISS", key);
         string[] vary = [];
         var entry = isGet ? _policy.Prepare(http, directives, requestTime, responseTime, out vary) : null;
         _policy.StripTargetedFields(response.Headers);
@@ -299,7 +299,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
     {
         await next(context).ConfigureAwait(false);
         _policy.StripTargetedFields(context.HttpContext.Response.Headers);
-        _responder.SetStatus(context.HttpContext.Response, "BYPASS", _responder.ShowsKey ? _keys.Build(context) : null);
+        _responder.SetStatus(context, "BYPASS", _responder.ShowsKey ? _keys.Build(context) : null);
     }
 
     private async ValueTask InvalidatingAsync(PluginContext context, PluginDelegate next)
@@ -307,7 +307,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
         await next(context).ConfigureAwait(false);
         var key = await _invalidation.InvalidateAsync(context).ConfigureAwait(false);
         _policy.StripTargetedFields(context.HttpContext.Response.Headers);
-        _responder.SetStatus(context.HttpContext.Response, "BYPASS", key);
+        _responder.SetStatus(context, "BYPASS", key);
     }
 
     public ValueTask PurgeRouteAsync(string routeId, CancellationToken cancellationToken) =>
