@@ -5,6 +5,7 @@ using Gateway.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Caching.Distributed;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -24,10 +25,47 @@ public static class AdminEndpoints
             return context => filter.InvokeAsync(context, next);
         });
         admin.MapPost("/reload", ReloadAsync);
+        admin.MapGet("/reloads", (ReloadHistory history) => TypedResults.Ok(new ReloadsView(history.Records)));
         admin.MapGet("/pipeline", Pipeline);
+        admin.MapGet("/routes", Routes);
+        admin.MapGet("/clusters", Clusters);
         admin.MapPost("/cache/purge", PurgeCacheAsync);
+
+        // The admin page and its assets open without the key: the page asks for it and sends it on each call it makes.
+        var page = endpoints.ServiceProvider.GetRequiredService<AdminPage>();
+        root.MapGet("/admin/", (HttpContext context) => page.ServeAsync(context, AdminPage.Index));
+        root.MapGet("/admin/ui/{asset}", (HttpContext context, string asset) => page.ServeAsync(context, asset));
         return root;
     }
+
+    private static Ok<RoutesView> Routes(IProxyStateLookup proxy) => TypedResults.Ok(new RoutesView(
+        [.. proxy.GetRoutes()
+            .Select(route => route.Config)
+            .OrderBy(route => route.RouteId, StringComparer.Ordinal)
+            .Select(route => new RouteView(route.RouteId, route.ClusterId, route.Match.Path, route.Match.Hosts, route.Match.Methods))]));
+
+    private static Ok<ClustersView> Clusters(IProxyStateLookup proxy) => TypedResults.Ok(new ClustersView(
+        [.. proxy.GetClusters()
+            .OrderBy(cluster => cluster.ClusterId, StringComparer.Ordinal)
+            .Select(cluster => new ClusterView(
+                cluster.ClusterId,
+                cluster.Model.Config.LoadBalancingPolicy,
+                cluster.DestinationsState.AvailableDestinations.Count,
+                [.. cluster.DestinationsState.AllDestinations
+                    .OrderBy(destination => destination.DestinationId, StringComparer.Ordinal)
+                    .Select(destination => new DestinationView(
+                        destination.DestinationId,
+                        destination.Model.Config.Address,
+                        Health(destination.Health.Active),
+                        Health(destination.Health.Passive),
+                        destination.ConcurrentRequestCount))]))]));
+
+    private static string Health(DestinationHealth health) => health switch
+    {
+        DestinationHealth.Healthy => "healthy",
+        DestinationHealth.Unhealthy => "unhealthy",
+        _ => "unknown",
+    };
 
     // Degraded still answers 200: the gateway serves, without the shared cache. Redis is asked afresh on every call.
     private static async Task<Ok<HealthView>> HealthAsync(PipelineInspector pipeline, CacheHealth cache, IDistributedCache shared, CancellationToken cancellationToken)
@@ -95,6 +133,31 @@ public static class AdminEndpoints
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Key,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Tag,
         IReadOnlyList<string> Stages);
+
+    private sealed record ReloadsView(IReadOnlyList<ReloadRecord> Reloads);
+
+    private sealed record RoutesView(IReadOnlyList<RouteView> Routes);
+
+    private sealed record RouteView(
+        string Id,
+        string? Cluster,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Path,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Hosts,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Methods);
+
+    private sealed record ClustersView(IReadOnlyList<ClusterView> Clusters);
+
+    /// <param name="Available">Destinations the load balancer may pick from now (YARP's health policy applied).</param>
+    private sealed record ClusterView(
+        string Id,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LoadBalancingPolicy,
+        int Available,
+        IReadOnlyList<DestinationView> Destinations);
+
+    /// <param name="Active">What the active health probes say: healthy, unhealthy, or unknown (not probed).</param>
+    /// <param name="Passive">What failed requests say.</param>
+    /// <param name="InFlight">Requests being forwarded to it now.</param>
+    private sealed record DestinationView(string Id, string Address, string Active, string Passive, int InFlight);
 
     private sealed record HealthView(string Status, int Generation, CacheView Cache);
 

@@ -65,6 +65,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<GatewayProblems>();
         services.AddSingleton<AdminKey>();
         services.AddSingleton<AdminKeyFilter>();
+        services.AddSingleton<AdminPage>();
         services.AddHostedService<GatewayStartup>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Gateway.ProxyConfig;
 using Gateway.Scripting;
 using Yarp.ReverseProxy.Configuration;
@@ -16,6 +17,7 @@ internal sealed partial class PipelineReloader(
     ProxyConfigReader proxyConfigReader,
     ProxyConfigPublisher proxyConfigPublisher,
     IConfiguration configuration,
+    ReloadHistory history,
     ILogger<PipelineReloader> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -78,6 +80,7 @@ internal sealed partial class PipelineReloader(
             RefreshRunningConfiguration();
             Interlocked.Increment(ref _applied);
             Log.Loaded(logger, snapshot.Generation, snapshot.Stages.Length, pipelineFile);
+            history.Add(snapshot.Generation, []);
             return ReloadResult.Success(PipelineReport.From(snapshot, holder.Retiring));
         }
         finally
@@ -97,7 +100,9 @@ internal sealed partial class PipelineReloader(
                 Log.Rejected(logger, serving.Generation, error.ToString());
             }
         }
-        return ReloadResult.Failure([.. errors]);
+        ImmutableArray<PipelineError> rejected = [.. errors];
+        history.Add(holder.Current?.Generation ?? 0, rejected);
+        return ReloadResult.Failure(rejected);
     }
 
     // A route that did not change keeps the configuration object YARP already serves, so YARP keeps its endpoint and

@@ -20,6 +20,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<PipelineHolder>();
         services.AddSingleton<PipelineBuilder>();
         services.AddSingleton<PipelineReloader>();
+        services.AddSingleton<ReloadHistory>();
         services.AddSingleton<PipelineInspector>();
         services.AddSingleton<PipelineResponseWriter>();
         services.AddSingleton<DetachedRequests>();

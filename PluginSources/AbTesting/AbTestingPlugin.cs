@@ -8,7 +8,7 @@ namespace Gateway.Plugins.AbTesting;
 /// cookie, or by hashing a header or a <c>vars</c> value so every node agrees with no shared state; overridable for QA.
 /// The variant goes into <c>vars</c>, an upstream header and a response header.
 /// </summary>
-public sealed class AbTestingPlugin : IGatewayFilter
+public sealed class AbTestingPlugin : IGatewayFilter, IReportsCounters
 {
     private readonly AbTestingOptions _options;
     private readonly VariantPicker _picker;
@@ -19,6 +19,7 @@ public sealed class AbTestingPlugin : IGatewayFilter
     private readonly string? _responseHeader;
     private readonly string? _cookie;
     private readonly string _cookieSuffix;
+    private readonly long[] _assigned;
 
     public AbTestingPlugin(PluginSetup setup)
     {
@@ -28,6 +29,7 @@ public sealed class AbTestingPlugin : IGatewayFilter
         _picker = new VariantPicker(_options.Name, _options.Variants);
         _inGroup = _options.Variants.Select(variant => variant.Group is { } group ? InGroup(group) : null).ToArray();
         _byName = _options.Variants.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i, StringComparer.Ordinal);
+        _assigned = new long[_options.Variants.Count];
         _var = _options.Var ?? "variant";
         _upstreamHeader = NullIfEmpty(_options.UpstreamHeader ?? "x-variant");
         _responseHeader = NullIfEmpty(_options.ResponseHeader ?? "x-variant");
@@ -89,6 +91,7 @@ public sealed class AbTestingPlugin : IGatewayFilter
         ArgumentNullException.ThrowIfNull(context);
         var index = Assign(context);
         var variant = _options.Variants[index];
+        Interlocked.Increment(ref _assigned[index]);
         context.Vars[_var] = variant.Name;
         if (_upstreamHeader is not null)
         {
@@ -97,6 +100,11 @@ public sealed class AbTestingPlugin : IGatewayFilter
         Route(context, index);
         return new ValueTask<bool>(true);
     }
+
+    /// <summary>Requests assigned to each variant, <c>variant:&lt;name&gt;</c>, whatever assigned them (a draw, stickiness, an override).</summary>
+    public IReadOnlyDictionary<string, long> Counters =>
+        _options.Variants.Select((variant, i) => (Name: "variant:" + variant.Name, Count: Interlocked.Read(ref _assigned[i])))
+            .ToDictionary(counter => counter.Name, counter => counter.Count, StringComparer.Ordinal);
 
     public void OnResponse(PluginContext context)
     {

@@ -11,9 +11,14 @@ namespace Gateway.Plugins.Auth;
 /// consumer into <c>vars</c> and, if configured, an upstream header; removes the credentials before the request goes
 /// upstream. Otherwise answers 401 problem+json with a challenge per scheme.
 /// </summary>
-public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, IDisposable
+public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, IReportsCounters, IDisposable
 {
     private readonly IAuthScheme[] _schemes;
+    // Requests each scheme admitted (by position, as declared), named by the scheme's kind for the counters.
+    private readonly long[] _accepted;
+    private readonly string[] _acceptedNames;
+    private long _missing;
+    private long _refused;
     private readonly string[] _spoofableHeaders;
     private readonly string _consumerVar;
     private readonly string? _consumerHeader;
@@ -62,6 +67,8 @@ public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, ID
             throw;
         }
         _schemes = [.. built];
+        _accepted = new long[_schemes.Length];
+        _acceptedNames = [.. declared.Select(scheme => "accepted:" + scheme.Options.Scheme)];
         _spoofableHeaders = [.. _schemes.OfType<JwtScheme>().SelectMany(jwt => jwt.ClaimHeaderNames), .. _consumerHeader is null ? [] : new[] { _consumerHeader }];
     }
 
@@ -102,6 +109,7 @@ public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, ID
             var outcome = pending.Result;
             if (outcome.Status == AuthStatus.Accepted)
             {
+                Interlocked.Increment(ref _accepted[i]);
                 Admit(context, _schemes[i], outcome);
                 return new ValueTask<bool>(true);
             }
@@ -115,6 +123,27 @@ public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, ID
         // Nothing on the way back: the credentials were dealt with on the way in.
     }
 
+    /// <summary>
+    /// Requests admitted by each kind of scheme (<c>accepted:apikey</c>, <c>accepted:basic</c>, <c>accepted:jwt</c>), and
+    /// refused: <c>rejected:missing</c> (no credentials) or <c>rejected:invalid</c> (credentials not accepted).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Counters
+    {
+        get
+        {
+            var counters = new Dictionary<string, long>(StringComparer.Ordinal)
+            {
+                ["rejected:missing"] = Interlocked.Read(ref _missing),
+                ["rejected:invalid"] = Interlocked.Read(ref _refused),
+            };
+            for (var i = 0; i < _accepted.Length; i++)
+            {
+                counters[_acceptedNames[i]] = counters.GetValueOrDefault(_acceptedNames[i]) + Interlocked.Read(ref _accepted[i]);
+            }
+            return counters;
+        }
+    }
+
     private async ValueTask<bool> ContinueAsync(PluginContext context, int index, ValueTask<AuthOutcome> pending, string? rejection)
     {
         for (var i = index; i < _schemes.Length; i++)
@@ -122,6 +151,7 @@ public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, ID
             var outcome = i == index ? await pending.ConfigureAwait(false) : await _schemes[i].AuthenticateAsync(context.HttpContext).ConfigureAwait(false);
             if (outcome.Status == AuthStatus.Accepted)
             {
+                Interlocked.Increment(ref _accepted[i]);
                 Admit(context, _schemes[i], outcome);
                 return true;
             }
@@ -164,6 +194,7 @@ public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, ID
     // Answers 401 in the upstream's place; false: the request goes no further.
     private async ValueTask<bool> RejectAsync(HttpContext context, string? reason)
     {
+        Interlocked.Increment(ref reason is null ? ref _missing : ref _refused);
         Log.Rejected(_logger, context.Request.Path.Value ?? "/", reason ?? "no credentials");
         var response = context.Response;
         response.StatusCode = StatusCodes.Status401Unauthorized;

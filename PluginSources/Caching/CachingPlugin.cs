@@ -15,7 +15,7 @@ namespace Gateway.Plugins.Caching;
 /// <see cref="ConditionalRequests"/>, <see cref="StoragePolicy"/> (what may be stored, for how long), <see cref="ResponseStore"/>
 /// (keys and variants), <see cref="PendingStore"/>, <see cref="Invalidation"/>, <see cref="TagStamps"/> and <see cref="Flights"/>.
 /// </remarks>
-public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
+public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IReportsCounters, IDisposable
 {
     private readonly EntryStore _entries;
     private readonly ResponseStore _store;
@@ -27,6 +27,7 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
     private readonly Invalidation _invalidation;
     private readonly CacheResponder _responder;
     private readonly Flights _flights = new();
+    private readonly CacheOutcomes _outcomes = new();
     private readonly TimeSpan _lockTimeout;
     private readonly long _staleOnError;
     private readonly bool _staleOnDisconnect;
@@ -52,7 +53,28 @@ public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IDisposable
 
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>Requests by what the cache did for them: <c>hit</c>, <c>miss</c>, <c>stale</c>, <c>revalidated</c>, <c>bypass</c>.</summary>
+    public IReadOnlyDictionary<string, long> Counters => _outcomes.Counters;
+
     public ValueTask InvokeAsync(PluginContext context, PluginDelegate next)
+    {
+        var handling = HandleAsync(context, next);
+        if (handling.IsCompletedSuccessfully)
+        {
+            handling.GetAwaiter().GetResult();
+            _outcomes.Count(context);
+            return default;
+        }
+        return CountAfterAsync(handling, context);
+    }
+
+    private async ValueTask CountAfterAsync(ValueTask handling, PluginContext context)
+    {
+        await handling.ConfigureAwait(false);
+        _outcomes.Count(context);
+    }
+
+    private ValueTask HandleAsync(PluginContext context, PluginDelegate next)
     {
         var request = context.HttpContext.Request;
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))

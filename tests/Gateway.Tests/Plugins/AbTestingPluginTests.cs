@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Plugins;
@@ -69,6 +70,8 @@ public sealed class AbTestingPluginTests : IAsyncLifetime
         Assert.InRange(shares["a"], 68, 72);
         Assert.InRange(shares["b"], 18, 22);
         Assert.InRange(shares["c"], 8, 12);
+        var counters = JsonNode.Parse(await gateway.Admin.GetStringAsync("admin/pipeline"))!["entries"]![0]!["counters"]!;
+        Assert.All(shares.Keys, variant => Assert.Equal(variants.Values.Count(v => v == variant), (long)counters["variant:" + variant]!));
     }
 
     [Fact]

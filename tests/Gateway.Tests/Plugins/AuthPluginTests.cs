@@ -86,6 +86,8 @@ public sealed class AuthPluginTests : IAsyncLifetime
         var queryEcho = await OriginEcho.ReadAsync(fromQuery);
         Assert.Equal("ci", queryEcho.Headers["x-consumer"]);
         Assert.Equal("/api/x?q=1", queryEcho.Path);
+        var counters = JsonNode.Parse(await gateway.Admin.GetStringAsync("admin/pipeline"))!["entries"]![0]!["counters"]!;
+        Assert.Equal((2, 1, 2), ((long)counters["accepted:apikey"]!, (long)counters["rejected:missing"]!, (long)counters["rejected:invalid"]!));
     }
 
     [Fact]

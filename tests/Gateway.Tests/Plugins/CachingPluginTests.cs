@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
-using Microsoft.Extensions.Time.Testing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Plugins;
 
@@ -62,6 +63,8 @@ public sealed class CachingPluginTests
         Assert.Equal("text/plain", hit.Response.Content.Headers.ContentType!.MediaType);
         Assert.Equal("kept", hit.Response.Headers.GetValues("x-custom").Single());
         Assert.Equal(6, hit.Response.Content.Headers.ContentLength);
+        var counters = JsonNode.Parse(await gateway.Admin.GetStringAsync("admin/pipeline"))!["entries"]![0]!["counters"]!;
+        Assert.Equal((1, 1, 0), ((long)counters["miss"]!, (long)counters["hit"]!, (long)counters["stale"]!));
     }
 
     [Theory]
