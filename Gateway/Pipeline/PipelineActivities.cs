@@ -19,6 +19,10 @@ internal static class PipelineActivities
     /// </summary>
     public static Activity? Start(string name, object index, string entry)
     {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
         var span = Source.StartActivity(name);
         if (span is { IsAllDataRequested: true })
         {

@@ -108,10 +108,25 @@ internal sealed class PipelineStage
             Complete(context, start, exception: null, span);
             return default;
         }
-        return AwaitAsync(pending, context, start, span);
+        // Apart, so that an untraced request's state machine carries no span field.
+        return span is null ? AwaitAsync(pending, context, start) : AwaitTracedAsync(pending, context, start, span);
     }
 
-    private async ValueTask AwaitAsync(ValueTask pending, ProxyRequestContext context, long start, Activity? span)
+    private async ValueTask AwaitAsync(ValueTask pending, ProxyRequestContext context, long start)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Complete(context, start, ex, span: null);
+            throw;
+        }
+        Complete(context, start, exception: null, span: null);
+    }
+
+    private async ValueTask AwaitTracedAsync(ValueTask pending, ProxyRequestContext context, long start, Activity span)
     {
         try
         {
@@ -153,10 +168,26 @@ internal sealed class PipelineStage
             CompleteRequestStep(context, start, exception: null, span);
             return pending;
         }
-        return AwaitRequestStepAsync(pending, context, start, span);
+        return span is null ? AwaitRequestStepAsync(pending, context, start) : AwaitTracedRequestStepAsync(pending, context, start, span);
     }
 
-    private async ValueTask<bool> AwaitRequestStepAsync(ValueTask<bool> pending, ProxyRequestContext context, long start, Activity? span)
+    private async ValueTask<bool> AwaitRequestStepAsync(ValueTask<bool> pending, ProxyRequestContext context, long start)
+    {
+        bool proceed;
+        try
+        {
+            proceed = await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            CompleteRequestStep(context, start, ex, span: null);
+            throw;
+        }
+        CompleteRequestStep(context, start, exception: null, span: null);
+        return proceed;
+    }
+
+    private async ValueTask<bool> AwaitTracedRequestStepAsync(ValueTask<bool> pending, ProxyRequestContext context, long start, Activity span)
     {
         bool proceed;
         try

@@ -3,6 +3,7 @@ using System.Text;
 using Gateway.Admin;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -12,8 +13,8 @@ namespace Gateway.Telemetry;
 /// <summary>
 /// Wires the gateway's metrics and traces: its own meter and activity source always (free while nothing listens, and
 /// <c>dotnet-counters</c> can), and the OpenTelemetry SDK only when something exports: <c>Gateway:Metrics:Prometheus</c>
-/// (a scrape endpoint on the admin listener) or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (OTLP push of metrics and traces, the
-/// SDK reading the standard <c>OTEL_*</c> variables, the sampler's included).
+/// (a scrape endpoint on the admin listener) or <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (OTLP push of metrics, traces and
+/// logs, the SDK reading the standard <c>OTEL_*</c> variables, the sampler's included).
 /// </summary>
 internal static class TelemetryRegistration
 {
@@ -33,6 +34,10 @@ internal static class TelemetryRegistration
         // (AddOpenTelemetry().WithTracing(...) next to AddGateway). Without one this registers a callback and nothing more.
         services.ConfigureOpenTelemetryTracerProvider(tracer =>
         {
+            // The edge decides: a remote parent's sampled flag is the client's say, so it samples by the ratio as a root
+            // does; spans under the gateway's own follow their parent.
+            var ratio = new TraceIdRatioBasedSampler(Math.Clamp(tracing.SampleRatio, 0, 1));
+            tracer.SetSampler(new ParentBasedSampler(ratio, remoteParentSampled: ratio, remoteParentNotSampled: ratio));
             foreach (var source in tracing.Sources ?? TracingOptions.DefaultSources)
             {
                 if (source == TracingOptions.AspNetCoreSource)
@@ -72,6 +77,9 @@ internal static class TelemetryRegistration
         if (otlp)
         {
             telemetry.WithTracing(tracer => tracer.AddOtlpExporter());
+            // The gateway's log lines too (the access log's among them), in batches: the exporter's thread wakes once
+            // a batch, where a console logger's wakes for every line.
+            telemetry.WithLogging(logs => logs.AddOtlpExporter(), options => options.IncludeFormattedMessage = true);
         }
         return services;
     }

@@ -15,6 +15,13 @@ public sealed record TracingOptions
     public string[]? Sources { get; init; }
 
     /// <summary>
+    /// The share of requests traced, from 0 to 1 (the default: every one), decided by the trace id so that every node
+    /// and every span of a trace agree. The client's <c>traceparent</c> sampled flag is not followed: a client must not be
+    /// able to make the edge trace, and export, every request it sends.
+    /// </summary>
+    public double SampleRatio { get; init; } = 1;
+
+    /// <summary>
     /// ASP.NET Core's request span (the admin listener's requests left out), the gateway's span per pipeline entry, and the forwarder client's span per upstream
     /// call (<c>System.Net.Http</c>, which sends the <c>traceparent</c> the origin continues). Not YARP's own
     /// (<c>Yarp.ReverseProxy</c>: a second span per request between the first two, and its health probes): list it to have it.

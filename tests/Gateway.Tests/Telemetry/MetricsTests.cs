@@ -131,22 +131,24 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WithAnOtlpEndpoint_MetricsAndTracesArePushedToIt()
+    public async Task WithAnOtlpEndpoint_MetricsTracesAndLogsArePushedToIt()
     {
-        var metrics = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var traces = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pushed = new[] { "/v1/metrics", "/v1/traces", "/v1/logs" }
+            .ToDictionary(path => path, _ => new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously));
         await using var collector = await TestOrigin.StartAsync("collector", respond: (context, _) =>
         {
-            (context.Request.Path == "/v1/traces" ? traces : metrics).TrySetResult(context.Request.Path + " " + context.Request.ContentType);
+            pushed.GetValueOrDefault(context.Request.Path.Value!)?.TrySetResult(context.Request.ContentType);
             return Task.CompletedTask;
         });
         await using var gateway = await StartAsync(
             $"--OTEL_EXPORTER_OTLP_ENDPOINT={collector.Url.TrimEnd('/')}", "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
-            "--OTEL_METRIC_EXPORT_INTERVAL=200", "--OTEL_BSP_SCHEDULE_DELAY=200");
+            "--OTEL_METRIC_EXPORT_INTERVAL=200", "--OTEL_BSP_SCHEDULE_DELAY=200", "--OTEL_BLRP_SCHEDULE_DELAY=200");
         (await gateway.Proxy.GetAsync("api/x")).Dispose();
 
-        Assert.Equal("/v1/metrics application/x-protobuf", await metrics.Task.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal("/v1/traces application/x-protobuf", await traces.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        foreach (var (path, received) in pushed)
+        {
+            Assert.True(await received.Task.WaitAsync(TimeSpan.FromSeconds(30)) == "application/x-protobuf", path);
+        }
         Assert.Equal(HttpStatusCode.NotFound, await ScrapeStatusAsync(gateway, TestGateway.AdminKey));
     }
 }
