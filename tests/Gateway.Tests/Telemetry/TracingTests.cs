@@ -25,7 +25,7 @@ public sealed class TracingTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _origin.DisposeAsync();
 
-    private Task<TestGateway> StartAsync(string pipeline) => TestGateway.Create()
+    private Task<TestGateway> StartAsync(string pipeline, params string[] args) => TestGateway.Create()
         .Route("api", "/api/{**rest}", "backend")
         .Cluster("backend", _origin)
         .TestPlugin("Probe")
@@ -33,6 +33,7 @@ public sealed class TracingTests : IAsyncLifetime
         .Script("tag.js", "function onRequest(ctx) { ctx.request.headers.set('x-tag', 'on'); }")
         .Pipeline(pipeline)
         .Services(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(_spans)))
+        .Args(args)
         .StartAsync();
 
     private static HttpRequestMessage Traced(string path) => new(HttpMethod.Get, path)
@@ -131,6 +132,22 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.Empty(ChildrenOf(plugin));
         var log = Assert.Single(gateway.Logs.Lines, line => line.Level == Microsoft.Extensions.Logging.LogLevel.Error);
         Assert.Contains(ClientTrace.ToHexString(), log.Message);
+    }
+
+    [Fact]
+    public async Task TheSampleRatio_DecidesAlone_AClientsSampledFlagDoesNot()
+    {
+        await using var gateway = await StartAsync("""{ "pipeline": [ { "script": "scripts/tag.js" } ] }""", "--Gateway:Tracing:SampleRatio=0");
+
+        using var response = await gateway.Proxy.SendAsync(Traced("api/x"));
+        var echo = await OriginEcho.ReadAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain(_spans.Spans, span => span.Kind == ActivityKind.Server && span.ParentSpanId == ClientSpan);
+        Assert.DoesNotContain(_spans.Spans, span => span.Source.Name == "Gateway");
+        // Not traced, still continued: the origin gets the client's trace, marked not sampled.
+        Assert.StartsWith($"00-{ClientTrace.ToHexString()}-", echo.Headers["traceparent"]);
+        Assert.EndsWith("-00", echo.Headers["traceparent"]);
     }
 
     [Fact]
