@@ -1,6 +1,7 @@
 using Gateway.AccessLog;
 using Gateway.Admin;
 using Gateway.Pipeline;
+using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
@@ -18,6 +19,7 @@ internal sealed partial class GatewayStartup(
     AdminKey adminKey,
     IOptions<ForwardedHeadersOptions> trustedProxies,
     IOptions<AccessLogOptions> accessLog,
+    IOptions<TracingOptions> tracing,
     IConfiguration configuration,
     ILogger<GatewayStartup> logger) : IHostedLifecycleService
 {
@@ -27,9 +29,9 @@ internal sealed partial class GatewayStartup(
         GatewayListeners.CheckApart(configuration.GetSection("Kestrel"));
         // Read now, so a trusted proxy that is not an address fails the start naming the setting, not the first request.
         _ = trustedProxies.Value;
-        if (accessLog.Value.Validate().ToList() is [_, ..] accessLogProblems)
+        if (accessLog.Value.Validate().Concat(tracing.Value.Validate()).ToList() is [_, ..] problems)
         {
-            throw new GatewayStartException(string.Join("; ", accessLogProblems));
+            throw new GatewayStartException(string.Join("; ", problems));
         }
         var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)

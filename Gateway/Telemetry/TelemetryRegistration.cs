@@ -27,6 +27,7 @@ internal static class TelemetryRegistration
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration, Func<HttpContext, bool> isAdminRequest)
     {
         services.AddOptions<MetricsOptions>().Bind(configuration.GetSection(MetricsOptions.SectionName));
+        services.AddOptions<TracingOptions>().Bind(configuration.GetSection(TracingOptions.SectionName));
         services.AddSingleton<GatewayMetrics>();
         var options = configuration.GetSection(MetricsOptions.SectionName).Get<MetricsOptions>() ?? new MetricsOptions();
         var tracing = configuration.GetSection(TracingOptions.SectionName).Get<TracingOptions>() ?? new TracingOptions();
@@ -36,7 +37,8 @@ internal static class TelemetryRegistration
         {
             // The edge decides: a remote parent's sampled flag is the client's say, so it samples by the ratio as a root
             // does; spans under the gateway's own follow their parent.
-            var ratio = new TraceIdRatioBasedSampler(Math.Clamp(tracing.SampleRatio, 0, 1));
+            // (A ratio out of range fails the start, in GatewayStartup, before any provider is built.)
+            var ratio = new TraceIdRatioBasedSampler(tracing.Validate().Any() ? 1 : tracing.SampleRatio);
             tracer.SetSampler(new ParentBasedSampler(ratio, remoteParentSampled: ratio, remoteParentNotSampled: ratio));
             foreach (var source in tracing.Sources ?? TracingOptions.DefaultSources)
             {

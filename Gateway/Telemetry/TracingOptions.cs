@@ -26,5 +26,14 @@ public sealed record TracingOptions
     /// call (<c>System.Net.Http</c>, which sends the <c>traceparent</c> the origin continues). Not YARP's own
     /// (<c>Yarp.ReverseProxy</c>: a second span per request between the first two, and its health probes): list it to have it.
     /// </summary>
+    /// <summary>What is wrong with these options, if anything.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (!(SampleRatio is >= 0 and <= 1))
+        {
+            yield return $"{SectionName}:SampleRatio must be from 0 to 1, not {SampleRatio}.";
+        }
+    }
+
     public static IReadOnlyList<string> DefaultSources { get; } = [AspNetCoreSource, PipelineActivities.SourceName, "System.Net.Http"];
 }
