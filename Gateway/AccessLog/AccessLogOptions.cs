@@ -21,6 +21,12 @@ public sealed record AccessLogOptions
     /// <summary>Logs the query string with the path. Off by default: queries carry tokens and personal data.</summary>
     public bool Query { get; init; }
 
+    /// <summary>
+    /// A file the lines are appended to, in batches (<see cref="AccessLogFile"/>), instead of going to the console; other
+    /// logging providers still get them. Relative to the working directory.
+    /// </summary>
+    public string? File { get; init; }
+
     /// <summary>The request variables (set by pipeline entries) logged by name; <see cref="DefaultVars"/> when unset. A list replaces it.</summary>
     public string[]? Vars { get; init; }
 

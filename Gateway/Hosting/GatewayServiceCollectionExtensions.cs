@@ -33,7 +33,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName));
         services.AddOptions<ScriptOptions>().Bind(configuration.GetSection(ScriptOptions.SectionName));
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.SectionName));
-        services.AddOptions<AccessLogOptions>().Bind(configuration.GetSection(AccessLogOptions.SectionName));
+        services.AddGatewayAccessLog(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = GatewayProblems.AddTraceId);
         // Named policies a route's TimeoutPolicy may refer to: Gateway:TimeoutPolicies:<name>:Timeout.

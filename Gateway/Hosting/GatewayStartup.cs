@@ -20,6 +20,7 @@ internal sealed partial class GatewayStartup(
     IOptions<ForwardedHeadersOptions> trustedProxies,
     IOptions<AccessLogOptions> accessLog,
     IOptions<TracingOptions> tracing,
+    IEnumerable<AccessLogFile> accessLogFile,
     IConfiguration configuration,
     ILogger<GatewayStartup> logger) : IHostedLifecycleService
 {
@@ -29,7 +30,10 @@ internal sealed partial class GatewayStartup(
         GatewayListeners.CheckApart(configuration.GetSection("Kestrel"));
         // Read now, so a trusted proxy that is not an address fails the start naming the setting, not the first request.
         _ = trustedProxies.Value;
-        if (accessLog.Value.Validate().Concat(tracing.Value.Validate()).ToList() is [_, ..] problems)
+        var settingsProblems = accessLog.Value.Validate()
+            .Concat(tracing.Value.Validate())
+            .Concat(accessLogFile.Select(file => file.OpenError).OfType<string>());
+        if (settingsProblems.ToList() is [_, ..] problems)
         {
             throw new GatewayStartException(string.Join("; ", problems));
         }

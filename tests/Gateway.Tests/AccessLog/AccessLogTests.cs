@@ -116,6 +116,32 @@ public sealed class AccessLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithAFile_TheLinesAreAppendedToIt_AndAllOfThemAreThereOnceTheGatewayStops()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"access-{Guid.NewGuid():N}.log");
+        File.WriteAllText(file, "an earlier line\n");
+        try
+        {
+            await using (var gateway = await Gateway("--Gateway:AccessLog:Enabled=true", $"--Gateway:AccessLog:File={file}").StartAsync())
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    (await gateway.Proxy.GetAsync($"api/{i}")).Dispose();
+                }
+                await gateway.Logs.WaitForCountAsync(line => line.Category == Category, 3).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            var lines = File.ReadAllLines(file);
+            Assert.Equal("an earlier line", lines[0]);
+            Assert.Equal(["/api/0", "/api/1", "/api/2"], lines.Skip(1).Select(line => (string?)JsonNode.Parse(line)!["path"]));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Unset_NothingIsLogged()
     {
         await using var gateway = await Gateway().StartAsync();
@@ -143,6 +169,7 @@ public sealed class AccessLogTests : IAsyncLifetime
     [Theory]
     [InlineData("--Gateway:AccessLog:SampleEvery=0", "SampleEvery must be 1 or more")]
     [InlineData("--Gateway:AccessLog:Vars:0=status", "'status' cannot be a variable's field")]
+    [InlineData("--Gateway:AccessLog:File=/nonexistent-folder/access.log", "Gateway:AccessLog:File '/nonexistent-folder/access.log' cannot be opened for appending")]
     public async Task SettingsThatCannotWork_FailTheStart(string setting, string message)
     {
         var (exitCode, output) = await Gateway("--Gateway:AccessLog:Enabled=true", setting).RunProcessToExitAsync();
