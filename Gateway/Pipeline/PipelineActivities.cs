@@ -19,7 +19,9 @@ internal static class PipelineActivities
     /// </summary>
     public static Activity? Start(string name, object index, string entry)
     {
-        if (!Source.HasListeners())
+        // Under a span that is not recorded (a request the sampler left out) an entry's span would be made only to carry
+        // the context on, which the request's own span already does: skip it rather than pay an activity per step.
+        if (!Source.HasListeners() || Activity.Current is { Recorded: false })
         {
             return null;
         }
