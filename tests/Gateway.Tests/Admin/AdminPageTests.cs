@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit.Abstractions;

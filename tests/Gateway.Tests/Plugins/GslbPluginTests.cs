@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Plugins;
 
