@@ -111,7 +111,7 @@ internal sealed class AccessLogMiddleware
         };
     }
 
-    private KeyValuePair<string, object?>[] LoggedVars(Dictionary<string, object?>? vars)
+    private IReadOnlyList<KeyValuePair<string, object?>> LoggedVars(Dictionary<string, object?>? vars)
     {
         if (vars is null || vars.Count == 0)
         {
@@ -125,6 +125,6 @@ internal sealed class AccessLogMiddleware
                 logged.Add(new(name, value));
             }
         }
-        return [.. logged];
+        return logged;
     }
 }

@@ -1,16 +1,12 @@
 using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Admin;
 
-/// <summary>
-/// The admin API's bearer key. Only its SHA-256 hash is kept, and presented keys are hashed and compared in constant
-/// time, so neither the key's length nor its prefix leaks through timing.
-/// </summary>
+/// <summary>The admin API's bearer key (<see cref="HashedKey"/>): the configured one, or one generated and logged at start.</summary>
 internal sealed partial class AdminKey
 {
-    private readonly byte[] _hash;
+    private readonly HashedKey _key;
 
     public AdminKey(IOptions<AdminOptions> options, ILogger<AdminKey> logger)
     {
@@ -20,22 +16,10 @@ internal sealed partial class AdminKey
             key = Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
             Log.Generated(logger, key);
         }
-        _hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        _key = new HashedKey(key);
     }
 
-    public bool Matches(ReadOnlySpan<char> presented)
-    {
-        // Keys are short; anything longer is wrong and not worth hashing.
-        if (presented.Length > 256)
-        {
-            return false;
-        }
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(presented.Length)];
-        var length = Encoding.UTF8.GetBytes(presented, utf8);
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(utf8[..length], hash);
-        return CryptographicOperations.FixedTimeEquals(hash, _hash);
-    }
+    public bool Matches(ReadOnlySpan<char> presented) => _key.Matches(presented);
 
     private static string Base64UrlEncode(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

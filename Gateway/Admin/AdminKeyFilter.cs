@@ -5,16 +5,13 @@ namespace Gateway.Admin;
 /// <summary>Requires <c>Authorization: Bearer &lt;admin key&gt;</c> on every admin endpoint it guards.</summary>
 internal sealed partial class AdminKeyFilter(AdminKey key, TimeProvider time, ILogger<AdminKeyFilter> logger) : IEndpointFilter
 {
-    private const string Scheme = "Bearer ";
-
     // One line per address per minute: a client hammering with a wrong key is seen, and cannot fill the disk.
     private readonly LogThrottle _throttle = new(time, linesPerWindow: 1, TimeSpan.FromMinutes(1));
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var authorization = http.Request.Headers.Authorization.ToString();
-        if (authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) && key.Matches(authorization.AsSpan(Scheme.Length).Trim()))
+        if (key.Matches(HashedKey.PresentedBy(http.Request)))
         {
             return next(context);
         }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Gateway.Admin;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -97,24 +95,15 @@ internal static class TelemetryRegistration
             return;
         }
         var adminKey = services.GetRequiredService<AdminKey>();
-        byte[]? scrapeKey = string.IsNullOrEmpty(options.ScrapeKey) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.ScrapeKey));
+        var scrapeKey = string.IsNullOrEmpty(options.ScrapeKey) ? null : new HashedKey(options.ScrapeKey);
         endpoints.MapPrometheusScrapingEndpoint("/metrics", meterProvider: null, configureBranchedPipeline: branch => branch.Use((context, next) =>
-                Authorized(context.Request.Headers.Authorization.ToString(), adminKey, scrapeKey) ? next(context) : RefuseAsync(context)),
+                Authorized(HashedKey.PresentedBy(context.Request), adminKey, scrapeKey) ? next(context) : RefuseAsync(context)),
                 optionsName: null)
             .WithMetadata(AdminEndpointMetadata.Instance);
     }
 
-    private static bool Authorized(string authorization, AdminKey adminKey, byte[]? scrapeKey)
-    {
-        const string Scheme = "Bearer ";
-        if (!authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || authorization.Length > Scheme.Length + 256)
-        {
-            return false;
-        }
-        var presented = authorization.AsSpan(Scheme.Length).Trim();
-        return adminKey.Matches(presented)
-            || (scrapeKey is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented.ToString())), scrapeKey));
-    }
+    private static bool Authorized(ReadOnlySpan<char> presented, AdminKey adminKey, HashedKey? scrapeKey) =>
+        adminKey.Matches(presented) || scrapeKey?.Matches(presented) == true;
 
     private static Task RefuseAsync(HttpContext context)
     {

@@ -74,7 +74,6 @@ function purgeButton(route) {
   const button = document.createElement('button');
   button.type = 'button';
   button.textContent = 'Purge';
-  button.dataset.route = route;
   button.addEventListener('click', () => purge(route));
   td.append(button);
   return td;
