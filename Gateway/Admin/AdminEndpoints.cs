@@ -1,8 +1,10 @@
 using System.Text.Json.Serialization;
 using Gateway.Admin;
 using Gateway.Caching;
+using Gateway.Cluster;
 using Gateway.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Caching.Distributed;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -29,6 +31,7 @@ public static class AdminEndpoints
         admin.MapGet("/pipeline", Pipeline);
         admin.MapGet("/routes", Routes);
         admin.MapGet("/clusters", Clusters);
+        admin.MapGet("/cluster", ClusterAsync);
         admin.MapPost("/cache/purge", PurgeCacheAsync);
 
         // The admin page and its assets open without the key: the page asks for it and sends it on each call it makes.
@@ -67,21 +70,34 @@ public static class AdminEndpoints
         _ => "unknown",
     };
 
-    // Degraded still answers 200: the gateway serves, without the shared cache. Redis is asked afresh on every call.
-    private static async Task<Ok<HealthView>> HealthAsync(PipelineInspector pipeline, CacheHealth cache, IDistributedCache shared, CancellationToken cancellationToken)
+    // Degraded still answers 200: the gateway serves, without the shared cache or alone. Redis is asked afresh on every call.
+    private static async Task<Ok<HealthView>> HealthAsync(
+        PipelineInspector pipeline, CacheHealth cache, IDistributedCache shared, [FromServices] ClusterNode? cluster, CancellationToken cancellationToken)
     {
         if (shared is ResilientDistributedCache redis)
         {
             await redis.ProbeAsync(cancellationToken).ConfigureAwait(false);
         }
+        var healthy = cache.LastError is null && cluster?.LastError is null;
         return TypedResults.Ok(new HealthView(
-            cache.LastError is null ? "healthy" : "degraded",
+            healthy ? "healthy" : "degraded",
             pipeline.Describe()?.Generation ?? 0,
-            new CacheView(cache.Kind, cache.LastError is null ? "ok" : "failing", cache.LastError)));
+            new CacheView(cache.Kind, cache.LastError is null ? "ok" : "failing", cache.LastError),
+            cluster is null ? null : new ClusterHealthView(cluster.NodeId, cluster.LastError is null ? "ok" : "failing", cluster.LastError)));
     }
 
-    private static async Task<Results<Ok<PipelineReport>, ProblemHttpResult>> ReloadAsync(PipelineReloader reloader, CancellationToken cancellationToken)
+    // scope=node (the default) reloads this node; scope=cluster every node of its cluster, answering for each.
+    private static async Task<IResult> ReloadAsync(
+        PipelineReloader reloader, [FromServices] ClusterNode? cluster, string? scope, CancellationToken cancellationToken)
     {
+        if (scope is "cluster")
+        {
+            return await ReloadClusterAsync(cluster, cancellationToken).ConfigureAwait(false);
+        }
+        if (scope is not (null or "node"))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: $"scope must be 'node' or 'cluster', not '{scope}'.");
+        }
         var result = await reloader.ReloadAsync(cancellationToken).ConfigureAwait(false);
         if (result.Pipeline is { } pipeline)
         {
@@ -93,6 +109,49 @@ public static class AdminEndpoints
             extensions: new Dictionary<string, object?> { ["errors"] = result.Errors },
             detail: string.Join("\n", result.Errors));
     }
+
+    // 200 when every node applied the reload; 207 when any rejected it (serving its previous pipeline) or did not answer.
+    private static async Task<IResult> ReloadClusterAsync(ClusterNode? cluster, CancellationToken cancellationToken)
+    {
+        if (cluster is null)
+        {
+            return NotInCluster();
+        }
+        try
+        {
+            var reload = await cluster.ReloadAsync(cancellationToken).ConfigureAwait(false);
+            return TypedResults.Json(reload, statusCode: reload.AllApplied ? StatusCodes.Status200OK : StatusCodes.Status207MultiStatus);
+        }
+        catch (ClusterUnavailableException ex)
+        {
+            return ClusterUnavailable(ex, "No node was asked to reload; reload them one by one with scope=node");
+        }
+    }
+
+    private static async Task<IResult> ClusterAsync([FromServices] ClusterNode? cluster)
+    {
+        if (cluster is null)
+        {
+            return NotInCluster();
+        }
+        try
+        {
+            return TypedResults.Ok(await cluster.DescribeAsync().ConfigureAwait(false));
+        }
+        catch (ClusterUnavailableException ex)
+        {
+            return ClusterUnavailable(ex, "This node serves on alone");
+        }
+    }
+
+    private static ProblemHttpResult NotInCluster() => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: $"This node is not in a cluster: set {ClusterOptions.SectionName}:Secret (and ConnectionStrings:Redis) on every node.");
+
+    private static ProblemHttpResult ClusterUnavailable(ClusterUnavailableException ex, string consequence) => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: $"Redis does not answer: {consequence}.",
+        detail: ex.Message);
 
     private static Results<Ok<PipelineReport>, ProblemHttpResult> Pipeline(PipelineInspector pipeline) =>
         pipeline.Describe() is { } report
@@ -159,7 +218,13 @@ public static class AdminEndpoints
     /// <param name="InFlight">Requests being forwarded to it now.</param>
     private sealed record DestinationView(string Id, string Address, string Active, string Passive, int InFlight);
 
-    private sealed record HealthView(string Status, int Generation, CacheView Cache);
+    private sealed record HealthView(
+        string Status,
+        int Generation,
+        CacheView Cache,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ClusterHealthView? Cluster);
+
+    private sealed record ClusterHealthView(string Node, string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
 
     private sealed record CacheView(string Kind, string Status, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
 }

@@ -3,6 +3,7 @@ using Gateway;
 using Gateway.AccessLog;
 using Gateway.Admin;
 using Gateway.Caching;
+using Gateway.Cluster;
 using Gateway.Errors;
 using Gateway.Forwarding;
 using Gateway.Hosting;
@@ -39,6 +40,8 @@ public static class GatewayServiceCollectionExtensions
         // Named policies a route's TimeoutPolicy may refer to: Gateway:TimeoutPolicies:<name>:Timeout.
         services.AddRequestTimeouts(options => configuration.GetSection(GatewayOptions.SectionName).GetSection("TimeoutPolicies").Bind(options.Policies));
         services.AddGatewayCache(configuration);
+        // Before GatewayStartup: a node reads the cluster's newest reload before it loads its first pipeline.
+        services.AddGatewayCluster(configuration);
         // Named per-route concurrency limits a route's RateLimiterPolicy may refer to: Gateway:ConcurrencyLimits:<name>.
         services.AddGatewayConcurrencyLimits(configuration);
         services.AddGatewayTelemetry(configuration, GatewayListeners.IsAdminRequest);

@@ -14,9 +14,10 @@ internal sealed class LoadedPluginAssembly
     private PluginLoader? _loader;
     private ConstructorInfo? _constructor;
 
-    public LoadedPluginAssembly(string name, PluginLoader loader, Assembly assembly, ConstructorInfo constructor)
+    public LoadedPluginAssembly(string name, PluginLoader loader, Assembly assembly, ConstructorInfo constructor, string hash)
     {
         Name = name;
+        Hash = hash;
         _loader = loader;
         _constructor = constructor;
         Version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
@@ -29,6 +30,9 @@ internal sealed class LoadedPluginAssembly
 
     /// <summary>The assembly's informational version, or its assembly version.</summary>
     public string Version { get; }
+
+    /// <summary>The <c>sha256:</c> of the assemblies in the plugin's folder, as they were loaded.</summary>
+    public string Hash { get; }
 
     /// <summary>Weak, so that holding this object after disposal does not pin the context.</summary>
     public WeakReference<AssemblyLoadContext> LoadContext { get; }

@@ -1,4 +1,6 @@
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
 using Gateway.Plugins;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Caching.Distributed;
@@ -36,13 +38,32 @@ internal static class PluginAssemblyLoader
             var assembly = LoadMainAssembly(loader, path);
             var constructor = FindConstructor(assembly, path);
             RejectThreadStatics(assembly, path);
-            return new LoadedPluginAssembly(name, loader, assembly, constructor);
+            return new LoadedPluginAssembly(name, loader, assembly, constructor, HashFolder(Path.GetDirectoryName(path)!));
         }
         catch
         {
             loader.Dispose();
             throw;
         }
+    }
+
+    // Every assembly in the plugin's folder, its dependencies included: a changed dependency changes what runs.
+    private static string HashFolder(string folder)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in Directory.GetFiles(folder, "*.dll").Order(StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(file) + "\n"));
+            try
+            {
+                hash.AppendData(File.ReadAllBytes(file));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new PluginLoadException($"{file} could not be read: {ex.Message}", ex);
+            }
+        }
+        return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static Assembly LoadMainAssembly(PluginLoader loader, string path)

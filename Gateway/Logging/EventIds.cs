@@ -37,4 +37,12 @@ internal static class EventIds
 
     // Access log 5xx
     public const int AccessLogLine = 500;
+
+    // Cluster 6xx
+    public const int ClusterJoined = 600;
+    public const int ClusterUnavailable = 601;
+    public const int ClusterAvailable = 602;
+    public const int ClusterReloadApplying = 603;
+    public const int ClusterMessageUnsigned = 604;
+    public const int ClusterLoopFailed = 605;
 }

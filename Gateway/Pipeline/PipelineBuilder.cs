@@ -21,6 +21,7 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
     /// <param name="locations">Where the pipeline file, plugins and scripts are.</param>
     /// <param name="scriptOptions">The bounds scripts run under.</param>
     /// <param name="initializeTimeout">How long each plugin's <see cref="IAsyncInitializable.InitializeAsync"/> may take.</param>
+    /// <param name="sourcesHash">The configuration files' part of the snapshot's hash (<see cref="PipelineHash.OfSources"/>).</param>
     /// <param name="errors">The reload's errors so far; this build's are added. Anything in it rejects the build.</param>
     /// <returns>The snapshot; null when the reload has errors, with nothing of the build left loaded.</returns>
     public async Task<PipelineSnapshot?> BuildAsync(
@@ -30,6 +31,7 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
         PipelineLocations locations,
         ScriptOptions scriptOptions,
         TimeSpan initializeTimeout,
+        string sourcesHash,
         List<PipelineError> errors)
     {
         var assemblies = new Dictionary<string, LoadedPluginAssembly>(StringComparer.Ordinal);
@@ -73,7 +75,7 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
             // Only a pipeline that can serve is started: a rejected one would throw the work away.
             await InitializeAsync(stages, initializeTimeout, errors).ConfigureAwait(false);
         }
-        var built = new PipelineSnapshot(generation, time.GetUtcNow(), entries, stages.ToImmutable(), [.. assemblies.Values], routes ?? []);
+        var built = new PipelineSnapshot(generation, time.GetUtcNow(), entries, stages.ToImmutable(), [.. assemblies.Values], routes ?? [], sourcesHash);
         if (errors.Count == 0)
         {
             return built;
@@ -113,7 +115,7 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
         var setup = new PluginSetup(entry.Name, entry.Config, loggerFactory.CreateLogger("Gateway.Plugins." + entry.Name), _pluginServices);
         try
         {
-            return new PipelineStage(entry, assembly.CreateInstance(setup), assembly.Version);
+            return new PipelineStage(entry, assembly.CreateInstance(setup), assembly.Version, assembly.Hash);
         }
         catch (PluginConfigurationException ex)
         {
@@ -161,7 +163,7 @@ internal sealed class PipelineBuilder(IServiceProvider services, ILoggerFactory 
         try
         {
             var (plugin, hash) = scripts.Load(entry.Name, entry.Config);
-            return new PipelineStage(entry, plugin, hash);
+            return new PipelineStage(entry, plugin, version: null, hash);
         }
         catch (ScriptLoadException ex)
         {

@@ -23,19 +23,20 @@ internal static partial class PipelineFileReader
     private static readonly HashSet<string> EntryProperties = ["plugin", "script", "routes", "enabled", "config"];
 
     /// <summary>Reads the file at <paramref name="path"/>; what is wrong with it is added to <paramref name="errors"/>.</summary>
-    public static ImmutableArray<PipelineEntry> ReadFile(string path, Func<string, string?> environment, List<PipelineError> errors)
+    /// <param name="content">The bytes read, which the entries came from; empty when the file could not be read.</param>
+    public static ImmutableArray<PipelineEntry> ReadFile(string path, Func<string, string?> environment, List<PipelineError> errors, out byte[] content)
     {
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            content = File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             errors.Add(new PipelineError(null, "$", $"cannot read the pipeline file '{path}': {ex.Message}"));
+            content = [];
             return [];
         }
-        return Read(bytes, Path.GetFileName(path), environment, errors);
+        return Read(content, Path.GetFileName(path), environment, errors);
     }
 
     /// <summary>Reads pipeline JSON; <paramref name="fileName"/> names it in syntax errors.</summary>

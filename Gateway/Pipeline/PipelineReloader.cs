@@ -54,10 +54,11 @@ internal sealed partial class PipelineReloader(
             errors.AddRange(proxyErrors.Select(error => new PipelineError(error.Source, error.Path, error.Message)));
 
             var pipelineFile = GatewayOptions.Resolve(gateway.PipelineFile);
-            var entries = PipelineFileReader.ReadFile(pipelineFile, Environment.GetEnvironmentVariable, errors);
+            var entries = PipelineFileReader.ReadFile(pipelineFile, Environment.GetEnvironmentVariable, errors, out var pipelineContent);
             var locations = new PipelineLocations(pipelineFile, GatewayOptions.Resolve(gateway.PluginsPath), GatewayOptions.Resolve(gateway.ScriptsPath));
             proxy = proxy is null ? null : proxy with { Routes = KeepUnchangedRoutes(proxy.Routes) };
-            var snapshot = await builder.BuildAsync(_generation + 1, entries, proxy?.Routes, locations, scripts, gateway.PluginInitializeTimeout, errors).ConfigureAwait(false);
+            var sourcesHash = PipelineHash.OfSources(read.GetSection(ProxyConfigReader.SectionName), pipelineContent);
+            var snapshot = await builder.BuildAsync(_generation + 1, entries, proxy?.Routes, locations, scripts, gateway.PluginInitializeTimeout, sourcesHash, errors).ConfigureAwait(false);
             if (snapshot is null)
             {
                 return Rejected(errors);

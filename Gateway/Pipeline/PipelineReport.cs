@@ -3,10 +3,11 @@ using System.Text.Json.Serialization;
 namespace Gateway.Pipeline;
 
 /// <summary>
-/// The serving pipeline as <c>GET /admin/pipeline</c> and a successful reload show it. <c>Retiring</c> counts the
-/// generations replaced and not yet drained, unloaded and collected.
+/// The serving pipeline as <c>GET /admin/pipeline</c> and a successful reload show it. <c>PipelineHash</c> is what the
+/// node serves (<see cref="Pipeline.PipelineHash"/>); <c>Retiring</c> counts the generations replaced and not yet
+/// drained, unloaded and collected.
 /// </summary>
-internal sealed record PipelineReport(int Generation, DateTimeOffset LoadedAt, int Retiring, IReadOnlyList<EntryReport> Entries)
+internal sealed record PipelineReport(int Generation, DateTimeOffset LoadedAt, string PipelineHash, int Retiring, IReadOnlyList<EntryReport> Entries)
 {
     public static PipelineReport From(PipelineSnapshot snapshot, int retiring)
     {
@@ -14,6 +15,7 @@ internal sealed record PipelineReport(int Generation, DateTimeOffset LoadedAt, i
         return new PipelineReport(
             snapshot.Generation,
             snapshot.LoadedAt,
+            snapshot.Hash,
             retiring,
             snapshot.Entries.Select(entry => EntryReport.From(entry, stages.GetValueOrDefault(entry.Index))).ToArray());
     }
@@ -47,8 +49,8 @@ internal sealed record EntryReport(
             entry.Index,
             isScript ? "script" : "plugin",
             entry.Name,
-            isScript ? null : stage?.Version,
-            isScript ? stage?.Version : null,
+            stage?.Version,
+            stage?.Hash,
             entry.AllRoutes ? null : entry.Routes,
             entry.Enabled,
             stage?.Counters.Calls ?? 0,

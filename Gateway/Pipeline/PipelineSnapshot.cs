@@ -25,13 +25,15 @@ internal sealed class PipelineSnapshot
         ImmutableArray<PipelineEntry> entries,
         ImmutableArray<PipelineStage> stages,
         ImmutableArray<LoadedPluginAssembly> assemblies,
-        IReadOnlyList<RouteConfig> routes)
+        IReadOnlyList<RouteConfig> routes,
+        string sourcesHash)
     {
         Generation = generation;
         LoadedAt = loadedAt;
         Entries = entries;
         Stages = stages;
         Assemblies = assemblies;
+        Hash = PipelineHash.Of(sourcesHash, stages);
 
         // Routes whose entries select the same stages share one chain.
         var chains = new Dictionary<string, StageChain>(StringComparer.Ordinal);
@@ -53,6 +55,9 @@ internal sealed class PipelineSnapshot
     public int Generation { get; }
 
     public DateTimeOffset LoadedAt { get; }
+
+    /// <summary>What this snapshot serves, as <see cref="PipelineHash"/> computes it.</summary>
+    public string Hash { get; }
 
     /// <summary>Every entry of the file, disabled ones included, in file order.</summary>
     public ImmutableArray<PipelineEntry> Entries { get; }

@@ -21,11 +21,14 @@ internal sealed class PipelineStage
     private readonly string _responseSpanName;
     private readonly object _boxedIndex;
 
-    public PipelineStage(PipelineEntry entry, IGatewayPlugin plugin, string version)
+    /// <param name="version">The plugin assembly's version; null for a script.</param>
+    /// <param name="hash">The <c>sha256:</c> of the plugin's assemblies or of the script.</param>
+    public PipelineStage(PipelineEntry entry, IGatewayPlugin plugin, string? version, string hash)
     {
         Entry = entry;
         _plugin = plugin;
         Version = version;
+        Hash = hash;
         Sandbox = plugin as ISandboxedPlugin;
         Cache = plugin as IResponseCache;
         OwnCounters = plugin as IReportsCounters;
@@ -43,8 +46,11 @@ internal sealed class PipelineStage
 
     public PipelineEntry Entry { get; }
 
-    /// <summary>The plugin assembly's version or the script's hash.</summary>
-    public string Version { get; }
+    /// <summary>The plugin assembly's version; null for a script.</summary>
+    public string? Version { get; }
+
+    /// <summary>What was loaded, as <c>sha256:</c> of the plugin's assemblies or of the script file.</summary>
+    public string Hash { get; }
 
     public StageCounters Counters { get; } = new();
 

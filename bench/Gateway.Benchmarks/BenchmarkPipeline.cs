@@ -43,7 +43,7 @@ internal static class BenchmarkPipeline
     {
         var services = new ServiceCollection().AddLogging().AddOptions().AddProblemDetails().BuildServiceProvider();
         var holder = new PipelineHolder(services.GetRequiredService<IOptionsMonitor<GatewayOptions>>(), TimeProvider.System, NullLogger<PipelineHolder>.Instance);
-        var snapshot = new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, [], [Route]);
+        var snapshot = new PipelineSnapshot(1, DateTimeOffset.UtcNow, entries, stages, [], [Route], sourcesHash: "bench");
         holder.Stage(snapshot);
         holder.Promote(snapshot);
         var answers = new PipelineResponseWriter(new GatewayProblems(services.GetRequiredService<IProblemDetailsService>()), TimeProvider.System, NullLogger<PipelineResponseWriter>.Instance);

@@ -36,7 +36,7 @@ public class PipelineRunnerBenchmarks
         var entries = Enumerable.Range(0, NoOpPlugins)
             .Select(i => new PipelineEntry(i, StageKind.Plugin, "NoOp", [], Enabled: true, BenchmarkPipeline.EmptyConfig))
             .ToImmutableArray();
-        var stages = entries.Select(entry => new PipelineStage(entry, Filters ? new NoOpFilter() : new NoOpPlugin(), "1.0.0")).ToImmutableArray();
+        var stages = entries.Select(entry => new PipelineStage(entry, Filters ? new NoOpFilter() : new NoOpPlugin(), "1.0.0", "sha256:bench")).ToImmutableArray();
         _middleware = BenchmarkPipeline.CreateMiddleware(entries, stages, Upstream, _gate);
         _context = BenchmarkPipeline.CreateContext();
     }

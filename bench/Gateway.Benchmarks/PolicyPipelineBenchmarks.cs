@@ -60,7 +60,7 @@ public class PolicyPipelineBenchmarks
                 var entry = new PipelineEntry(entries.Count, StageKind.Plugin, name, [], Enabled: true, item.GetProperty("config").Clone());
                 var setup = new PluginSetup(name, entry.Config, NullLogger.Instance, services);
                 entries.Add(entry);
-                stages.Add(new PipelineStage(entry, Create(Path.Combine(root, "plugins"), name, setup), "bench"));
+                stages.Add(new PipelineStage(entry, Create(Path.Combine(root, "plugins"), name, setup), "bench", "sha256:bench"));
             }
         }
         _middleware = BenchmarkPipeline.CreateMiddleware(entries.ToImmutable(), stages.ToImmutable(), UpstreamKind.Deferred, _gate);

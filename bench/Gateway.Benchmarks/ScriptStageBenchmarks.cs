@@ -62,7 +62,7 @@ public class ScriptStageBenchmarks
                 : CompileHoisted(entry.Name);
             var plugin = ScriptPlugin.Load(script, config, new ScriptOptions(), NullLogger.Instance, TimeProvider.System);
             entries = [entry];
-            stages = [new PipelineStage(entry, plugin, script.Hash)];
+            stages = [new PipelineStage(entry, plugin, version: null, script.Hash)];
         }
         _middleware = BenchmarkPipeline.CreateMiddleware(entries, stages, Upstream, _gate);
         _context = BenchmarkPipeline.CreateContext();

@@ -146,6 +146,16 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         process.Dispose();
     }
 
+    /// <summary>Ends the process at once (SIGKILL), as a crash or a lost machine would: nothing of its own stop runs.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         Proxy.Dispose();

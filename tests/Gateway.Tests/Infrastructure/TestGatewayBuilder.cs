@@ -10,6 +10,7 @@ internal sealed class TestGatewayBuilder
     private readonly JsonObject _clusters = [];
     private readonly List<(string Name, string Source)> _plugins = [];
     private readonly List<(string Name, string Source)> _scripts = [];
+    private readonly List<(string Path, string Content)> _files = [];
     private readonly List<string> _args = [];
     private string _pipeline = """{ "pipeline": [] }""";
     private readonly List<Action<IServiceCollection>> _services = [];
@@ -91,7 +92,14 @@ internal sealed class TestGatewayBuilder
     }
 
     /// <summary>Copies a shipped sample from the repository's scripts/ folder.</summary>
-    public TestGatewayBuilder SampleScript(string name) => Script(name, File.ReadAllText(Path.Combine(RepoPaths.Root, "scripts", name)));
+    public TestGatewayBuilder SampleScript(string name) => Script(name, System.IO.File.ReadAllText(Path.Combine(RepoPaths.Root, "scripts", name)));
+
+    /// <summary>Writes a file of any other kind into the gateway's folder, at a path relative to it.</summary>
+    public TestGatewayBuilder File(string path, string content)
+    {
+        _files.Add((path, content));
+        return this;
+    }
 
     public TestGatewayBuilder Pipeline(string json)
     {
@@ -154,6 +162,36 @@ internal sealed class TestGatewayBuilder
         }
     }
 
+    /// <summary>
+    /// Starts one gateway process per argument list, all in one folder (the same files, as nodes deployed alike), each
+    /// with these and its own arguments. Dispose them all; the folder goes with the first.
+    /// </summary>
+    public async Task<GatewayProcess[]> StartProcessesAsync(params IReadOnlyList<string>[] nodeArgs)
+    {
+        var directory = WriteFolder();
+        var started = new List<GatewayProcess>();
+        try
+        {
+            foreach (var args in nodeArgs)
+            {
+                started.Add(await GatewayProcess.StartAsync(directory, [.. FolderArgs(directory), .. _args, .. args]));
+            }
+            return [.. started];
+        }
+        catch
+        {
+            foreach (var process in started)
+            {
+                await process.DisposeAsync();
+            }
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            throw;
+        }
+    }
+
     /// <summary>Runs the gateway in a process of its own until it exits by itself (a start that fails).</summary>
     public async Task<(int ExitCode, string Output)> RunProcessToExitAsync()
     {
@@ -183,12 +221,16 @@ internal sealed class TestGatewayBuilder
         {
             ["ReverseProxy"] = new JsonObject { ["Routes"] = _routes.DeepClone(), ["Clusters"] = _clusters.DeepClone() },
         };
-        File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
-        File.WriteAllText(Path.Combine(directory, "plugins.json"), _pipeline);
+        System.IO.File.WriteAllText(Path.Combine(directory, "appsettings.json"), settings.ToJsonString());
+        System.IO.File.WriteAllText(Path.Combine(directory, "plugins.json"), _pipeline);
         Directory.CreateDirectory(Path.Combine(directory, "scripts"));
         foreach (var (name, source) in _scripts)
         {
-            File.WriteAllText(Path.Combine(directory, "scripts", name), source);
+            System.IO.File.WriteAllText(Path.Combine(directory, "scripts", name), source);
+        }
+        foreach (var (path, content) in _files)
+        {
+            System.IO.File.WriteAllText(Path.Combine(directory, path), content);
         }
         foreach (var (name, source) in _plugins)
         {
@@ -210,7 +252,7 @@ internal sealed class TestGatewayBuilder
         Directory.CreateDirectory(destination);
         foreach (var file in Directory.GetFiles(source))
         {
-            File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
+            System.IO.File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
         }
     }
 }
