@@ -100,6 +100,36 @@ function showClusters(clusters) {
   ])));
 }
 
+// A node's hash is long; its first characters tell nodes apart, the whole is in the tooltip.
+function hashCell(hash) {
+  const td = cell(hash ? hash.replace('sha256:', '').slice(0, 12) : '', 'hash');
+  td.title = hash ?? '';
+  return td;
+}
+
+// Hidden on a node without a cluster (404); Redis not answering (503) is said in the section.
+function showCluster(cluster) {
+  byId('cluster').hidden = cluster.status === 404;
+  byId('reload-cluster').hidden = cluster.status === 404;
+  if (cluster.status !== 200) {
+    byId('cluster-status').textContent = cluster.status === 404 ? '' : cluster.body?.title ?? `Status ${cluster.status}`;
+    return;
+  }
+  const drifting = cluster.body.nodes.filter(node => node.drift).length;
+  byId('cluster-status').textContent = `${cluster.body.nodes.length} nodes; this is ${cluster.body.node}; `
+    + (drifting === 0 ? 'all serve the same pipeline.' : `${drifting} serve another pipeline than most.`);
+  fill('nodes', cluster.body.nodes.map(node => [
+    cell(node.node),
+    cell(node.version),
+    cell(node.generation, 'number'),
+    hashCell(node.pipelineHash),
+    cell(node.healthy ? 'healthy' : node.status, node.healthy ? 'healthy' : 'degraded'),
+    cell(node.lastReload ? `${node.lastReload.outcome} ${new Date(node.lastReload.at).toLocaleTimeString()}` : '',
+      node.lastReload?.outcome),
+    cell(node.drift ? 'drift' : '', node.drift ? 'rejected' : ''),
+  ]));
+}
+
 function errorText(error) {
   return (error.entry ? `${error.entry} at ` : '') + `${error.path}: ${error.message}`;
 }
@@ -115,13 +145,15 @@ function showReloads(reloads) {
 
 async function refresh() {
   try {
-    const [pipeline, routes, clusters, reloads] = await Promise.all([
+    const [pipeline, routes, clusters, reloads, cluster] = await Promise.all([
       call('GET', '/admin/pipeline'), call('GET', '/admin/routes'), call('GET', '/admin/clusters'), call('GET', '/admin/reloads'),
+      call('GET', '/admin/cluster'),
     ]);
     if (pipeline.status === 200) showPipeline(pipeline.body);
     showRoutes(routes.body);
     showClusters(clusters.body);
     showReloads(reloads.body);
+    showCluster(cluster);
     await showHealth();
     say('Updated ' + new Date().toLocaleTimeString());
   } catch (error) {
@@ -129,25 +161,45 @@ async function refresh() {
   }
 }
 
+function showErrors(errors) {
+  byId('reload-errors').replaceChildren(...errors.map(error => {
+    const li = document.createElement('li');
+    li.textContent = errorText(error);
+    return li;
+  }));
+  byId('reload-result').hidden = false;
+}
+
+// The outcome is said after the refresh, which would otherwise replace it with its own line.
 async function reload() {
   say('Reloading…');
   const result = await call('POST', '/admin/reload');
-  const box = byId('reload-result');
   if (result.status === 200) {
-    box.hidden = true;
-    showPipeline(result.body);
-    say(`Generation ${result.body.generation} is serving.`);
+    byId('reload-result').hidden = true;
   } else {
-    const errors = result.body?.errors ?? [{ path: String(result.status), message: result.body?.title ?? 'The reload failed.' }];
-    byId('reload-errors').replaceChildren(...errors.map(error => {
-      const li = document.createElement('li');
-      li.textContent = errorText(error);
-      return li;
-    }));
-    box.hidden = false;
-    say('Reload rejected.');
+    showErrors(result.body?.errors ?? [{ path: String(result.status), message: result.body?.title ?? 'The reload failed.' }]);
   }
   await refresh();
+  say(result.status === 200 ? `Generation ${result.body.generation} is serving.` : 'Reload rejected.');
+}
+
+// Every node reloads from its own files; the nodes that did not apply it are listed, with their errors.
+async function reloadCluster() {
+  say('Reloading every node…');
+  const result = await call('POST', '/admin/reload?scope=cluster');
+  const nodes = result.body?.nodes ?? [];
+  const failed = nodes.filter(node => node.status !== 'applied');
+  if (result.status === 200) {
+    byId('reload-result').hidden = true;
+  } else {
+    showErrors(nodes.length === 0
+      ? [{ path: String(result.status), message: result.body?.title ?? 'The cluster reload failed.' }]
+      : failed.flatMap(node => node.errors.length === 0
+        ? [{ path: node.node, message: node.status }]
+        : node.errors.map(error => ({ ...error, path: `${node.node}: ${error.path}` }))));
+  }
+  await refresh();
+  say(result.status === 200 ? `${nodes.length} nodes applied the reload.` : `${failed.length} of ${nodes.length} nodes did not apply the reload.`);
 }
 
 async function purge(route) {
@@ -190,6 +242,7 @@ byId('key-form').addEventListener('submit', async event => {
   }
 });
 byId('reload').addEventListener('click', reload);
+byId('reload-cluster').addEventListener('click', reloadCluster);
 byId('refresh').addEventListener('click', refresh);
 byId('forget').addEventListener('click', () => forget());
 

@@ -71,6 +71,8 @@ public sealed class AdminPageTests(ITestOutputHelper output) : IAsyncLifetime
         await Expect(page.Locator("#health")).ToHaveTextAsync("healthy");
         await Expect(page.Locator("#routes tbody tr")).ToContainTextAsync("api");
         await Expect(page.Locator("#clusters tbody tr")).ToContainTextAsync(_origin.Url.TrimEnd('/'));
+        await Expect(page.Locator("#cluster")).ToBeHiddenAsync();
+        await Expect(page.Locator("#reload-cluster")).ToBeHiddenAsync();
 
         await page.ClickAsync("#reload");
         await Expect(page.Locator("#generation")).ToHaveTextAsync("2");
@@ -87,6 +89,33 @@ public sealed class AdminPageTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.All(requested, url => Assert.StartsWith(admin, url));
         Assert.All(requested, url => Assert.DoesNotContain(TestGateway.AdminKey, url));
         Assert.Empty(await page.Context.CookiesAsync());
+    }
+
+    [BrowserFact(needsRedis: true)]
+    public async Task ACluster_ShowsItsNodes_AndReloadsThemAsOne()
+    {
+        string[] clusterArgs =
+        [
+            $"--ConnectionStrings:Redis={Environment.GetEnvironmentVariable(RedisFactAttribute.SharedVariable)}",
+            $"--Gateway:Cluster:Secret=page-test-{Guid.NewGuid():N}",
+        ];
+        await using var a = await TestGateway.Create().Route("api", "/api/{**rest}", "backend").Cluster("backend", _origin)
+            .Args([.. clusterArgs, "--Gateway:Cluster:NodeId=a"]).StartAsync();
+        await using var b = await TestGateway.Create().Route("api", "/api/{**rest}", "backend").Cluster("backend", _origin)
+            .Args([.. clusterArgs, "--Gateway:Cluster:NodeId=b"]).StartAsync();
+        var page = await _browser.NewPageAsync();
+
+        await page.GotoAsync(a.Admin.BaseAddress + "admin/");
+        await page.FillAsync("#key", TestGateway.AdminKey);
+        await page.ClickAsync("#connect");
+
+        await Expect(page.Locator("#nodes tbody tr")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#nodes tbody tr").First).ToContainTextAsync("a");
+        await Expect(page.Locator("#cluster-status")).ToContainTextAsync("all serve the same pipeline");
+        await page.ClickAsync("#reload-cluster");
+        await Expect(page.Locator("#status")).ToContainTextAsync("2 nodes applied the reload");
+        await Expect(page.Locator("#generation")).ToHaveTextAsync("2");
+        Assert.Equal(2, (int)System.Text.Json.Nodes.JsonNode.Parse(await b.Admin.GetStringAsync("admin/pipeline"))!["generation"]!);
     }
 
     [BrowserFact]
