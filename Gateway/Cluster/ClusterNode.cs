@@ -114,6 +114,10 @@ internal sealed partial class ClusterNode : IHostedLifecycleService, IDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        if (NodeId.Length == 0)
+        {
+            return; // never started, so never listed
+        }
         try
         {
             await Store.LeaveAsync(NodeId).ConfigureAwait(false);
