@@ -16,7 +16,9 @@
 # ended) inside a round that counted them.
 #
 # Usage: ./pair.sh A B        A and B: "yarp" (the plain YARP host) or a pipeline file in gateway/ (e.g. empty.json),
-#                             optionally with gateway settings after a "|": "empty.json|--Gateway:HideOrigin:Enabled=false"
+#                             optionally with gateway settings after a "|": "empty.json|--Gateway:HideOrigin:Enabled=false";
+#                             a setting "env:NAME=value" is an environment variable of that gateway alone
+#                             ("empty.json|env:DOTNET_TieredPGO=0"), where a variable exported is both gateways'
 #   env: WARMUP=60 DURATION=10 ROUNDS=6 ORIENTATIONS=2 CONNS=16 MARGIN=1   Traffic only to 127.0.0.1; every process is stopped on exit.
 #        HEADER="x-api-key: ..." adds a request header to both (policies.json needs its API key).
 #        URL_PATH=/big requests the backend's 16 KiB body instead of ~100 B.
@@ -64,13 +66,16 @@ stop() { local p; for p in "$@"; do kill "$p" 2>/dev/null || true; done; for p i
 cleanup() { stop "${PIDS[@]}"; if [ -n "${TLS_DIR:-}" ]; then rm -rf "$TLS_DIR"; fi; }
 trap cleanup EXIT
 
-start_sut() { # spec port -> pid in LAST; a spec "file.json|--Setting=value ..." adds gateway settings
+start_sut() { # spec port -> pid in LAST; a spec "file.json|--Setting=value env:NAME=value ..." adds gateway settings and variables
   if [ "$1" = yarp ]; then
     taskset -c 0 yarp/bin/Release/net10.0/ProxyHost --urls "$SCHEME://127.0.0.1:$2" "${YARP_TLS[@]}" >/dev/null 2>&1 &
   else
-    local file=${1%%|*} settings=()
-    if [[ $1 == *"|"* ]]; then read -ra settings <<<"${1#*|}"; fi
-    taskset -c 0 ../Gateway/bin/Release/net10.0/Gateway --contentRoot "$PWD/gateway" \
+    local file=${1%%|*} words=() settings=() environment=() word
+    if [[ $1 == *"|"* ]]; then read -ra words <<<"${1#*|}"; fi
+    for word in "${words[@]}"; do
+      if [[ $word == env:* ]]; then environment+=("${word#env:}"); else settings+=("$word"); fi
+    done
+    env "${environment[@]}" taskset -c 0 ../Gateway/bin/Release/net10.0/Gateway --contentRoot "$PWD/gateway" \
       --Kestrel:Endpoints:Proxy:Url="$SCHEME://127.0.0.1:$2" --Kestrel:Endpoints:Admin:Url="http://127.0.0.1:$(( $2 + 100 ))" "${GATEWAY_TLS[@]}" \
       --Gateway:PipelineFile="$PWD/gateway/$file" --Gateway:PluginsPath="$PWD/../plugins" \
       --Gateway:ScriptsPath="$PWD/../scripts" "${CACHE_ARGS[@]}" "${settings[@]}" >/dev/null 2>&1 &

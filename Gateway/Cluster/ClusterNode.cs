@@ -172,6 +172,7 @@ internal sealed partial class ClusterNode : IHostedLifecycleService, IDisposable
                     }
                     catch (ClusterUnavailableException)
                     {
+                        // Redis went away meanwhile: the answers had so far stand, the rest stay pending.
                     }
                 }
             }

@@ -20,6 +20,10 @@ public static partial class GatewayHostingExtensions
         ["Logging:LogLevel:Default"] = "Warning",
         ["Logging:LogLevel:Gateway"] = "Information",
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+        // While this category logs at any level, the host starts an activity and a logging scope for every request, and
+        // the forwarder then stamps each upstream request with it: work for a log that says nothing at Warning (its
+        // lines are per-request Information). Tracing, when on, starts its own activities. bench/RESULTS.md has the cost.
+        ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
         // The host logs a failed start as an error with its stack trace; RunGatewayAsync reports it as one line instead.
         ["Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host"] = "Critical",
         // An edge's bounds (Kestrel has none on connections): enough for a busy node, not for a flood to exhaust it.

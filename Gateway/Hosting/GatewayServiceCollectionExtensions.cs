@@ -12,6 +12,7 @@ using Gateway.Scripting;
 using Gateway.Telemetry;
 using Gateway.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Forwarder;
@@ -59,6 +60,8 @@ public static class GatewayServiceCollectionExtensions
             // (connections, header sizes and timeouts, body size, HTTP/2's) are settings here like any other.
             configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
         });
+        // Nor does it read its socket transport's options: Kestrel:Transport (SocketTransportOptions) binds them.
+        services.Configure<SocketTransportOptions>(configuration.GetSection("Kestrel:Transport"));
 
         services.AddOptions<ForwardedHeadersOptions>()
             .Configure<IOptions<GatewayOptions>>((forwarded, gateway) => gateway.Value.ForwardedHeaders.ApplyTo(forwarded));
