@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: direct Kestrel vs nginx / HAProxy / YARP / YARP+1 middleware / the gateway, on 2 cores.
-# Gateway targets: gw-empty (empty pipeline), gw-hr (HeaderRewrite: one request and one response header).
+# Gateway targets: gw-empty (empty pipeline), gw-hr (HeaderRewrite: one request and one response header), gw-before
+# (empty pipeline, on the gateway build BEFORE names: another checkout's ../Gateway/bin/Release/net10.0/Gateway, for a
+# before/after table in one run).
 #
 # CPU arrangement (2 cores):
 #   CPU 0: the system under test alone (the proxy; for "kestrel@cpu0" a second backend instance)
@@ -139,6 +141,7 @@ run_target() { # round target
     kestrel@cpu0)  port=9011; start kestrel-cpu0 "$SUT_CPU" "$BACKEND" --urls http://127.0.0.1:9011; pid=$LAST ;;
     gw-empty)      port=9006; gateway gw-empty "$SUT_CPU" 9006 empty.json; pid=$LAST ;;
     gw-hr)         port=9007; gateway gw-hr "$SUT_CPU" 9007 header-rewrite.json; pid=$LAST ;;
+    gw-before)     port=9008; GATEWAY="${BEFORE:?gw-before needs BEFORE=<a gateway build>}" gateway gw-before "$SUT_CPU" 9008 empty.json; pid=$LAST ;;
     *) echo "unknown target $target" >&2; return 1 ;;
   esac
   wait_http "http://127.0.0.1:$port/"
