@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: direct Kestrel vs nginx / HAProxy / YARP / YARP+1 middleware / the gateway, on 2 cores.
-# Gateway targets: gw-empty (empty pipeline), gw-hr (HeaderRewrite: one request and one response header), gw-before
+# Gateway targets: gw-empty (empty pipeline), gw-hr (HeaderRewrite: one request and one response header), gw-policies
+# (Auth + HeaderRewrite + AbTesting + Balancing, policies.json, requests carrying its API key), gw-cache (every request a
+# hit of the Caching plugin, cache-hit.json; nginx-cache is nginx's proxy_cache doing the same), gw-before
 # (empty pipeline, on the gateway build BEFORE names: another checkout's ../Gateway/bin/Release/net10.0/Gateway, for a
 # before/after table in one run).
 #
@@ -52,10 +54,11 @@ start() { # name cpu cmd... -> sets LAST to the pid (taskset execs, so it is the
   taskset -c "$cpu" "$@" >>"$OUT/$name.log" 2>&1 &
   LAST=$!; PIDS+=("$LAST")
 }
+HDR=()  # request headers of the target being measured (run_target sets them)
 wait_http() { # url: up to 20 s for a 200
   local i
   for i in $(seq 200); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
+    [ "$(curl -s "${HDR[@]}" -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
     sleep 0.1
   done
   echo "no 200 from $1" >&2; return 1
@@ -102,12 +105,12 @@ fi
 HZ=$(getconf CLK_TCK)
 measure() { # round target port path sut_pid   (target is recorded as given, e.g. yarp:cold)
   local round=$1 target=$2 port=$3 path=$4 sut=$5 url="http://127.0.0.1:$3$4"
-  local check; check=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$url")
+  local check; check=$(curl -s "${HDR[@]}" -o /dev/null -w '%{http_code} %{size_download}' "$url")
   case "$path:$check" in "/:200 100"|"/big:200 16384") ;; *) echo "bad response from $url: $check" >&2; return 1;; esac
-  taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null
+  taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "${HDR[@]}" "$url" >/dev/null
   local c0 s0 b0 c1 s1 b1 f="$OUT/wrk-${target/:/-}-${path//\//_}-r$round.txt"
   c0=$(cpustat); s0=$(ticks "$sut"); b0=$(ticks "$BACKEND_PID")
-  taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s report.lua "$url" >"$f"
+  taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s report.lua "${HDR[@]}" "$url" >"$f"
   c1=$(cpustat); s1=$(ticks "$sut"); b1=$(ticks "$BACKEND_PID")
   python3 - "$round" "$target" "$path" "$HZ" "$s0" "$s1" "$b0" "$b1" "$c0" "$c1" "$f" >>"$RAW" <<'PY'
 import sys, re
@@ -132,6 +135,7 @@ PY
 
 run_target() { # round target
   local round=$1 target=$2 port pid path
+  HDR=()
   case $target in
     direct)        port=9001; pid=$BACKEND_PID ;;
     nginx)         port=9002; start nginx "$SUT_CPU" nginx -p /tmp/bench-nginx/ -c "$PWD/nginx.conf"; pid=$LAST ;;
@@ -141,13 +145,16 @@ run_target() { # round target
     kestrel@cpu0)  port=9011; start kestrel-cpu0 "$SUT_CPU" "$BACKEND" --urls http://127.0.0.1:9011; pid=$LAST ;;
     gw-empty)      port=9006; gateway gw-empty "$SUT_CPU" 9006 empty.json; pid=$LAST ;;
     gw-hr)         port=9007; gateway gw-hr "$SUT_CPU" 9007 header-rewrite.json; pid=$LAST ;;
+    gw-policies)   port=9012; HDR=(-H "x-api-key: bench-key-0123456789abcdef"); gateway gw-policies "$SUT_CPU" 9012 policies.json; pid=$LAST ;;
+    gw-cache)      port=9013; gateway gw-cache "$SUT_CPU" 9013 cache-hit.json; pid=$LAST ;;
+    nginx-cache)   port=9010; start nginx-cache "$SUT_CPU" nginx -p /tmp/bench-nginx/ -c "$PWD/nginx.conf"; pid=$LAST ;;
     gw-before)     port=9008; GATEWAY="${BEFORE:?gw-before needs BEFORE=<a gateway build>}" gateway gw-before "$SUT_CPU" 9008 empty.json; pid=$LAST ;;
     *) echo "unknown target $target" >&2; return 1 ;;
   esac
   wait_http "http://127.0.0.1:$port/"
   case $target in yarp|yarp-mw|kestrel@cpu0|gw-*)
     measure "$round" "$target:cold" "$port" / "$pid"
-    [ "$STEADY_WARMUP" -gt 0 ] && taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"${STEADY_WARMUP}s" "http://127.0.0.1:$port/" >/dev/null ;;
+    [ "$STEADY_WARMUP" -gt 0 ] && taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d"${STEADY_WARMUP}s" "${HDR[@]}" "http://127.0.0.1:$port/" >/dev/null ;;
   esac
   for path in $PATHS; do measure "$round" "$target" "$port" "$path" "$pid"; done
   if [ "$target" != direct ]; then
