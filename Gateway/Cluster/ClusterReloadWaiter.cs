@@ -4,18 +4,26 @@ namespace Gateway.Cluster;
 /// Collects the nodes' answers to one reload order: the first state each expected node publishes that has applied the
 /// order or a later one (a later reload also read the files after the order was given).
 /// </summary>
-internal sealed class ClusterReloadWaiter(long sequence, IEnumerable<string> nodes)
+internal sealed class ClusterReloadWaiter
 {
-    private readonly Dictionary<string, NodeState?> _answers = nodes.Distinct(StringComparer.Ordinal).ToDictionary(node => node, _ => (NodeState?)null, StringComparer.Ordinal);
+    private readonly long _sequence;
+    private readonly Dictionary<string, NodeState?> _answers;
     private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _missing = nodes.Distinct(StringComparer.Ordinal).Count();
+    private int _missing;
+
+    public ClusterReloadWaiter(long sequence, IEnumerable<string> nodes)
+    {
+        _sequence = sequence;
+        _answers = nodes.Distinct(StringComparer.Ordinal).ToDictionary(node => node, _ => (NodeState?)null, StringComparer.Ordinal);
+        _missing = _answers.Count;
+    }
 
     /// <summary>Completes once every expected node has answered.</summary>
     public Task Complete => _complete.Task;
 
     public void Offer(NodeState state)
     {
-        if (state.Sequence < sequence)
+        if (state.Sequence < _sequence)
         {
             return;
         }

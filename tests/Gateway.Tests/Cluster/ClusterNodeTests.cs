@@ -76,7 +76,9 @@ public sealed class ClusterNodeTests : IAsyncLifetime
     public async Task ANodeStopping_LeavesTheListAtOnce_AndHealthNamesIt()
     {
         var secret = "node-test-" + Guid.NewGuid().ToString("N");
+        await using var watch = await ClusterWatch.StartAsync(Environment.GetEnvironmentVariable(RedisFactAttribute.SharedVariable)!, secret);
         await using var first = await NodeAsync(secret);
+        await watch.StateOfAsync(node => node == "solo");
         var health = JsonNode.Parse(await first.Admin.GetStringAsync("healthz"))!;
         Assert.Equal("solo", (string?)health["cluster"]!["node"]);
         Assert.Equal("ok", (string?)health["cluster"]!["status"]);
@@ -90,10 +92,12 @@ public sealed class ClusterNodeTests : IAsyncLifetime
             ])
             .StartAsync())
         {
-            var both = await ListedAsync(first, count: 2);
+            await watch.StateOfAsync(node => node.StartsWith(Environment.MachineName + ":", StringComparison.Ordinal));
+            var both = await ListedAsync(first);
+            Assert.Equal(2, both.Length);
             Assert.Contains(both, node => node.StartsWith(Environment.MachineName + ":", StringComparison.Ordinal));
         }
-        Assert.Equal(["solo"], await ListedAsync(first, count: 1));
+        Assert.Equal(["solo"], await ListedAsync(first));
     }
 
     [Fact]
@@ -128,16 +132,6 @@ public sealed class ClusterNodeTests : IAsyncLifetime
     private static async Task<int> GenerationAsync(TestGateway gateway) =>
         (int)JsonNode.Parse(await gateway.Admin.GetStringAsync("admin/pipeline"))!["generation"]!;
 
-    private static async Task<string[]> ListedAsync(TestGateway gateway, int count)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var nodes = JsonNode.Parse(await gateway.Admin.GetStringAsync("admin/cluster"))!["nodes"]!.AsArray().Select(node => (string)node!["node"]!).ToArray();
-            if (nodes.Length == count || attempt == 200)
-            {
-                return nodes;
-            }
-            await Task.Delay(50);
-        }
-    }
+    private static async Task<string[]> ListedAsync(TestGateway gateway) =>
+        [.. JsonNode.Parse(await gateway.Admin.GetStringAsync("admin/cluster"))!["nodes"]!.AsArray().Select(node => (string)node!["node"]!)];
 }

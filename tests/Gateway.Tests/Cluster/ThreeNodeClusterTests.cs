@@ -15,7 +15,9 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
 {
     private const string Secret = "three-node-test-secret-0123456789";
     private const string Pipeline = """{ "pipeline": [ { "script": "scripts/tag.js" } ] }""";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    // The lines a node logs when Redis stops answering its heartbeat, and when it answers again (a heartbeat that wrote its state).
+    private const string Unavailable = "Redis does not answer the cluster's calls";
+    private const string Available = "Redis answers the cluster's calls again";
 
     private static string Tag(int version) => $$"""
         function onResponse(ctx) { ctx.response.headers.set('x-version', '{{version}}'); }
@@ -26,6 +28,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
     {
         await using var redis = await RedisServer.StartAsync();
         await using var origin = await TestOrigin.StartAsync("origin");
+        await using var watch = await ClusterWatch.StartAsync(redis.ConnectionString, Secret);
         var nodes = await TestGateway.Create()
             .Route("api", "/api/{**rest}", "backend")
             .Cluster("backend", origin)
@@ -38,7 +41,10 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
         try
         {
             var (a, b, c) = (nodes[0], nodes[1], nodes[2]);
-            var listed = await UntilAsync(() => ClusterAsync(a), cluster => Names(cluster).SequenceEqual(["a", "b", "c"]));
+            // Each node publishes its state on its first heartbeat, just after writing it.
+            await Task.WhenAll(watch.StateOfAsync(node => node == "a"), watch.StateOfAsync(node => node == "b"), watch.StateOfAsync(node => node == "c"));
+            var listed = await ClusterAsync(a);
+            Assert.Equal(["a", "b", "c"], Names(listed));
             Assert.Single(listed["nodes"]!.AsArray().Select(node => (string?)node!["pipelineHash"]).Distinct());
             Assert.All(listed["nodes"]!.AsArray(), node => Assert.False((bool)node!["drift"]!));
 
@@ -92,16 +98,20 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
             Assert.Equal("rejected", (string?)drift["c"]!["lastReload"]!["outcome"]);
 
             // Node c dies: it leaves the list once its state expires (three heartbeats).
+            var expired = await watch.ExpiryOfAsync("c");
             var killed = Stopwatch.StartNew();
             c.Kill();
-            await UntilAsync(() => ClusterAsync(a), cluster => Names(cluster).SequenceEqual(["a", "b"]));
-            output.WriteLine($"a killed node left the list after {killed.Elapsed.TotalSeconds:0.0} s (time to live 0.6 s, listing polled)");
+            await expired;
+            output.WriteLine($"a killed node left the list after {killed.Elapsed.TotalSeconds:0.0} s (time to live 0.6 s)");
+            Assert.Equal(["a", "b"], Names(await ClusterAsync(a)));
 
             // Redis goes away: the nodes serve on, say degraded, and refuse a cluster reload rather than half do it.
             await redis.StopAsync();
             Assert.Equal("21", await VersionAsync(a));
             Assert.Equal("21", await VersionAsync(b));
-            var degraded = await UntilAsync(() => HealthAsync(a), health => (string?)health["cluster"]?["status"] == "failing");
+            await Task.WhenAll(a.OutputAsync(Unavailable), b.OutputAsync(Unavailable));
+            var degraded = await HealthAsync(a);
+            Assert.Equal("failing", (string?)degraded["cluster"]!["status"]);
             Assert.Equal("degraded", (string?)degraded["status"]);
             using (var refused = await a.Admin.PostAsync("admin/reload?scope=cluster", null))
             {
@@ -111,8 +121,9 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
 
             // Redis comes back, empty: the nodes list themselves again, and reload as one.
             await redis.StartAgainAsync();
-            await UntilAsync(() => HealthAsync(a), health => (string?)health["status"] == "healthy");
-            await UntilAsync(() => ClusterAsync(a), cluster => Names(cluster).SequenceEqual(["a", "b"]));
+            await Task.WhenAll(a.OutputAsync(Available), b.OutputAsync(Available));
+            Assert.Equal("healthy", (string?)(await HealthAsync(a))["status"]);
+            Assert.Equal(["a", "b"], Names(await ClusterAsync(a)));
             File.WriteAllText(Path.Combine(a.Directory, "scripts", "tag.js"), Tag(22));
             using (var again = await b.Admin.PostAsync("admin/reload?scope=cluster", null))
             {
@@ -132,11 +143,7 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
 
     private static IEnumerable<string> Names(JsonNode cluster) => cluster["nodes"]!.AsArray().Select(node => (string)node!["node"]!);
 
-    private static async Task<JsonNode> ClusterAsync(GatewayProcess node)
-    {
-        using var response = await node.Admin.GetAsync("admin/cluster");
-        return response.IsSuccessStatusCode ? JsonNode.Parse(await response.Content.ReadAsStringAsync())! : new JsonObject { ["nodes"] = new JsonArray() };
-    }
+    private static async Task<JsonNode> ClusterAsync(GatewayProcess node) => JsonNode.Parse(await node.Admin.GetStringAsync("admin/cluster"))!;
 
     private static async Task<JsonNode> HealthAsync(GatewayProcess node) => JsonNode.Parse(await node.Admin.GetStringAsync("healthz"))!;
 
@@ -145,21 +152,5 @@ public sealed class ThreeNodeClusterTests(ITestOutputHelper output)
         using var response = await node.Proxy.GetAsync("api/x");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return response.Headers.TryGetValues("x-version", out var values) ? values.Single() : null;
-    }
-
-    // Polls until the condition holds; a bound, not a timing assertion: the figures are in the output.
-    private static async Task<JsonNode> UntilAsync(Func<Task<JsonNode>> read, Func<JsonNode, bool> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var value = await read();
-            if (condition(value))
-            {
-                return value;
-            }
-            Assert.True(deadline.Elapsed < Patience, $"still not so after {Patience.TotalSeconds} s: {value.ToJsonString()}");
-            await Task.Delay(50);
-        }
     }
 }

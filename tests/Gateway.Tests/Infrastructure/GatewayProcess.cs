@@ -14,11 +14,13 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output;
+    private readonly OutputSignals _signals;
 
-    private GatewayProcess(Process process, ConcurrentQueue<string> output, string directory, string proxyUrl, string adminUrl)
+    private GatewayProcess(Process process, ConcurrentQueue<string> output, OutputSignals signals, string directory, string proxyUrl, string adminUrl)
     {
         _process = process;
         _output = output;
+        _signals = signals;
         Directory = directory;
         Proxy = new HttpClient { BaseAddress = new Uri(proxyUrl + "/") };
         Admin = new HttpClient { BaseAddress = new Uri(adminUrl + "/") };
@@ -36,6 +38,10 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Completes once <paramref name="count"/> lines of its output contain <paramref name="text"/>: a signal, not a sleep.</summary>
+    public Task OutputAsync(string text, int count = 1) =>
+        _signals.WaitAsync(() => _output.Count(line => line.Contains(text, StringComparison.Ordinal)) >= count);
+
     /// <summary>The most physical memory the process has held at once (VmHWM), in bytes.</summary>
     public long PeakMemoryBytes
     {
@@ -50,12 +56,14 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     {
         // Completes with the line saying where it listens, or with null once it has exited without one.
         var listening = new TaskCompletionSource<Match?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var signals = new OutputSignals();
         var (process, output) = Launch(directory, extraArgs, line =>
         {
             if (Listening().Match(line) is { Success: true } match)
             {
                 listening.TrySetResult(match);
             }
+            signals.Check();
         });
         process.Exited += (_, _) => listening.TrySetResult(null);
         process.EnableRaisingEvents = true;
@@ -67,7 +75,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         {
             if (await listening.Task.WaitAsync(TimeSpan.FromSeconds(60)) is { } match)
             {
-                return new GatewayProcess(process, output, directory, match.Groups[1].Value, match.Groups[2].Value);
+                return new GatewayProcess(process, output, signals, directory, match.Groups[1].Value, match.Groups[2].Value);
             }
         }
         catch (TimeoutException)
@@ -170,6 +178,34 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             // A leftover temp folder is not worth failing a test for.
         }
         return default;
+    }
+
+    /// <summary>Waiters on the output, checked again at each line.</summary>
+    private sealed class OutputSignals
+    {
+        private readonly List<(Func<bool> Done, TaskCompletionSource Seen)> _waiters = [];
+
+        public Task WaitAsync(Func<bool> done)
+        {
+            lock (_waiters)
+            {
+                if (done())
+                {
+                    return Task.CompletedTask;
+                }
+                var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiters.Add((done, seen));
+                return seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        }
+
+        public void Check()
+        {
+            lock (_waiters)
+            {
+                _waiters.RemoveAll(waiter => waiter.Done() && waiter.Seen.TrySetResult());
+            }
+        }
     }
 
     [GeneratedRegex(@"Proxy listening on (\S+); admin API on (\S+)")]
