@@ -39,6 +39,16 @@ public sealed record GatewayOptions
     /// </summary>
     public int? HttpsPort { get; init; }
 
+    /// <summary>
+    /// Whether a socket's completion runs the code awaiting it on the runtime's socket threads (one per core), and Kestrel
+    /// a connection's requests with it, instead of handing each to the thread pool: the fewest thread hops per request.
+    /// The pipeline moves a request to the thread pool before any step that may block (a script, a plugin not marked
+    /// <c>[NonBlocking]</c>). The runtime reads it once, before the process's first socket, so the gateway's executable
+    /// applies it at its start (<see cref="Microsoft.AspNetCore.Builder.GatewayHostingExtensions.UseInlineIo"/>); the
+    /// runtime's own <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>, when set, decides instead.
+    /// </summary>
+    public bool InlineIo { get; init; } = true;
+
     /// <summary>How long a retired pipeline may wait for in-flight requests before a warning is logged.</summary>
     public TimeSpan DrainWarningAfter { get; init; } = TimeSpan.FromSeconds(30);
 

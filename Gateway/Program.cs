@@ -1,4 +1,5 @@
 var builder = WebApplication.CreateBuilder(args);
+builder.UseInlineIo();
 builder.AddGateway();
 
 var app = builder.Build();

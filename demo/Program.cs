@@ -9,6 +9,10 @@ while (!File.Exists(Path.Combine(root, "Gateway.sln")))
     root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Run the demo from the repository (Gateway.sln not found).");
 }
 
+var builder = WebApplication.CreateBuilder(args);
+// Before the origins open the process's first sockets.
+builder.UseInlineIo();
+
 var origins = new[]
 {
     await DemoOrigins.StartAsync("api-1", "http://127.0.0.1:5101"),
@@ -16,7 +20,6 @@ var origins = new[]
     await DemoOrigins.StartAsync("web-1", "http://127.0.0.1:5103"),
 };
 
-var builder = WebApplication.CreateBuilder(args);
 // The demo's routes and clusters, below anything the user passes (appsettings.json, environment, command line).
 builder.Configuration.Sources.Insert(0, new JsonConfigurationSource
 {

@@ -1,6 +1,7 @@
 using Gateway;
 using Gateway.AccessLog;
 using Gateway.Hosting;
+using Gateway.Pipeline;
 using Gateway.Protection;
 using Gateway.Telemetry;
 using Gateway.Tls;
@@ -51,6 +52,24 @@ public static partial class GatewayHostingExtensions
         return builder.Services.AddGateway(builder.Configuration);
     }
 
+    /// <summary>
+    /// Turns on inline I/O for this process (<see cref="GatewayOptions.InlineIo"/>) unless <c>Gateway:InlineIo</c> is
+    /// <c>false</c> or the runtime's <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c> is set. The runtime reads that
+    /// variable when the process opens its first socket, so an executable calls this first, before anything else runs;
+    /// a host inside another program (a test) leaves it to that program.
+    /// </summary>
+    public static WebApplicationBuilder UseInlineIo(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        // A value that is not a boolean is left to the options binding, which fails the start naming it.
+        var setting = builder.Configuration[$"{GatewayOptions.SectionName}:{nameof(GatewayOptions.InlineIo)}"];
+        if (Environment.GetEnvironmentVariable(InlineIo.RuntimeVariable) is null && (!bool.TryParse(setting, out var on) || on))
+        {
+            Environment.SetEnvironmentVariable(InlineIo.RuntimeVariable, "1");
+        }
+        return builder;
+    }
+
     /// <summary>Maps the admin API and the reverse proxy, with the pipeline running inside YARP's proxy pipeline.</summary>
     public static WebApplication UseGateway(this WebApplication app)
     {
@@ -67,6 +86,12 @@ public static partial class GatewayHostingExtensions
         if (accessLog)
         {
             app.UseMiddleware<AccessLogMiddleware>((Func<HttpContext, bool>)GatewayListeners.IsAdminRequest);
+        }
+        if (InlineIo.IsOn)
+        {
+            // The admin API's work (a reload loads assemblies and compiles scripts) must not hold up a socket thread.
+            app.Use(static (context, next) =>
+                GatewayListeners.IsAdminRequest(context) && ThreadPoolHop.IsNeeded ? ThreadPoolHop.ContinueOnPoolAsync(context, next) : next(context));
         }
         app.UseExceptionHandler();
         // A route's Timeout or TimeoutPolicy (YARP maps them to request timeouts) needs this after routing.

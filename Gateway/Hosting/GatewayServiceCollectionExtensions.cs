@@ -60,7 +60,10 @@ public static class GatewayServiceCollectionExtensions
             // (connections, header sizes and timeouts, body size, HTTP/2's) are settings here like any other.
             configuration.GetSection("Kestrel:Limits").Bind(kestrel.Limits);
         });
-        // Nor does it read its socket transport's options: Kestrel:Transport (SocketTransportOptions) binds them.
+        // Nor does it read its socket transport's options: Kestrel:Transport (SocketTransportOptions) binds them. With the
+        // runtime's inline completions, Kestrel runs a connection on the socket thread too, or the hop the runtime saved
+        // comes back as one to Kestrel's own queues (bench/RESULTS.md has both halves alone and together).
+        services.Configure<SocketTransportOptions>(transport => transport.UnsafePreferInlineScheduling = InlineIo.IsOn);
         services.Configure<SocketTransportOptions>(configuration.GetSection("Kestrel:Transport"));
 
         services.AddOptions<ForwardedHeadersOptions>()

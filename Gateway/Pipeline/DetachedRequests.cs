@@ -84,7 +84,7 @@ internal sealed partial class DetachedRequests
         };
         copy.Features.Set<IReverseProxyFeature>(feature);
         var request = ProxyRequestContext.For(copy);
-        request.Initialize(copy, feature, snapshot, origin.RunEnvironment, holdsResponse: true);
+        request.Initialize(copy, feature, snapshot, origin.RunEnvironment, holdsResponse: true, origin.Handoff.NeedsThreadPool);
         request.CopyVars(origin);
         _ = Task.Run(() => RunAsync(request, work, timeout, aborted));
         return true;

@@ -30,6 +30,7 @@ internal sealed class ForwarderHandoff
     private RequestDelegate _forward = null!;
     private StageChain? _filters;
     private bool _holdsResponse;
+    private bool _needsThreadPool;
     private int _filtersPassed;
     private volatile bool _started;
     private bool _discarding;
@@ -41,15 +42,23 @@ internal sealed class ForwarderHandoff
         _onForwardingCompleted = OnForwardingCompleted;
     }
 
+    /// <summary>Whether what the forwarder resumes must run on the thread pool (see <see cref="Bind"/>).</summary>
+    public bool NeedsThreadPool => _needsThreadPool;
+
     /// <summary>YARP's forwarding, once it has started.</summary>
     public Task? Forwarding { get; private set; }
 
     /// <param name="forward">The rest of YARP's proxy pipeline: affinity, load balancing, the forwarder.</param>
     /// <param name="holdsResponse">Whether the stages run as middleware, whose terminal holds the response with the signals.</param>
-    public void Bind(RequestDelegate forward, bool holdsResponse)
+    /// <param name="needsThreadPool">
+    /// Whether what the forwarder resumes (the stages after <c>next</c>, the response steps) must run on the thread pool:
+    /// with inline I/O the forwarder's own continuations run on a socket thread.
+    /// </param>
+    public void Bind(RequestDelegate forward, bool holdsResponse, bool needsThreadPool)
     {
         _forward = forward;
         _holdsResponse = holdsResponse;
+        _needsThreadPool = needsThreadPool;
     }
 
     public void Reset()
@@ -111,6 +120,19 @@ internal sealed class ForwarderHandoff
     }
 
     private void OnForwardingCompleted()
+    {
+        if (_needsThreadPool)
+        {
+            // The signals resume stage code: a stage waiting for the headers, or one discarding the answer.
+            ThreadPoolHop.Run(static handoff => handoff.SignalForwardingDone(), this);
+        }
+        else
+        {
+            SignalForwardingDone();
+        }
+    }
+
+    private void SignalForwardingDone()
     {
         // No response transform ran (an error status, no destination): the stages see what YARP set.
         SignalHeadersReady();
@@ -175,13 +197,28 @@ internal sealed class ForwarderHandoff
             return default;
         }
         var handoff = request.Handoff;
-        if (handoff._filters is null)
+        if (handoff._needsThreadPool && ThreadPoolHop.IsNeeded)
         {
-            return handoff.HoldResponseAsync(transform);
+            return handoff.TransformResponseOnPoolAsync(transform);
         }
-        handoff.RunPendingResponseSteps();
-        handoff.SuppressReplacedBody(transform);
+        return handoff.TransformResponse(transform);
+    }
+
+    private ValueTask TransformResponse(ResponseTransformContext transform)
+    {
+        if (_filters is null)
+        {
+            return HoldResponseAsync(transform);
+        }
+        RunPendingResponseSteps();
+        SuppressReplacedBody(transform);
         return default;
+    }
+
+    private async ValueTask TransformResponseOnPoolAsync(ResponseTransformContext transform)
+    {
+        await Task.Yield();
+        await TransformResponse(transform).ConfigureAwait(false);
     }
 
     private ValueTask HoldResponseAsync(ResponseTransformContext transform)

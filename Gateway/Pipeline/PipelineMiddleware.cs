@@ -83,7 +83,7 @@ internal sealed partial class PipelineMiddleware
     // Middleware stages: the chain's delegate runs them, and the terminal holds YARP's response until they unwind.
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = Begin(context, proxy, snapshot, holdsResponse: true);
+        var request = Begin(context, proxy, snapshot, chain, holdsResponse: true);
         try
         {
             try
@@ -117,7 +117,7 @@ internal sealed partial class PipelineMiddleware
     // response steps; no frame waits across the upstream call but this one.
     private async Task RunFiltersAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = Begin(context, proxy, snapshot, holdsResponse: false);
+        var request = Begin(context, proxy, snapshot, chain, holdsResponse: false);
         try
         {
             try
@@ -126,7 +126,12 @@ internal sealed partial class PipelineMiddleware
                 var passed = 0;
                 while (passed < stages.Length)
                 {
-                    var step = stages[passed].OnRequestAsync(request);
+                    var stage = stages[passed];
+                    if (stage.NeedsThreadPool && ThreadPoolHop.IsNeeded)
+                    {
+                        await Task.Yield();
+                    }
+                    var step = stage.OnRequestAsync(request);
                     if (!(step.IsCompletedSuccessfully ? step.Result : await step.ConfigureAwait(false)))
                     {
                         break;
@@ -142,6 +147,10 @@ internal sealed partial class PipelineMiddleware
                     request.Handoff.PassedFilters(chain, passed);
                 }
                 // When a filter answered, or YARP did (no response transform ran), the response steps run now.
+                if (chain.NeedsThreadPool && ThreadPoolHop.IsNeeded)
+                {
+                    await Task.Yield();
+                }
                 request.Handoff.RunPendingResponseSteps();
             }
             catch (Exception ex)
@@ -161,7 +170,7 @@ internal sealed partial class PipelineMiddleware
         }
     }
 
-    private ProxyRequestContext Begin(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, bool holdsResponse)
+    private ProxyRequestContext Begin(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain, bool holdsResponse)
     {
         var request = ProxyRequestContext.For(context);
         if (request.IsRunning)
@@ -171,7 +180,7 @@ internal sealed partial class PipelineMiddleware
             snapshot.Release();
             throw new InvalidOperationException("The gateway pipeline is already running for this request.");
         }
-        request.Initialize(context, proxy, snapshot, _environment, holdsResponse);
+        request.Initialize(context, proxy, snapshot, _environment, holdsResponse, chain.NeedsThreadPool);
         return request;
     }
 

@@ -32,6 +32,9 @@ internal sealed class PipelineStage
         Sandbox = plugin as ISandboxedPlugin;
         Cache = plugin as IResponseCache;
         OwnCounters = plugin as IReportsCounters;
+        // A plugin runs where the request is only if it says it never blocks; a script (someone's code, run up to its
+        // time bound) never says so.
+        NeedsThreadPool = !plugin.GetType().IsDefined(typeof(NonBlockingAttribute), inherit: false);
         _spanName = $"{(entry.Kind == StageKind.Plugin ? "plugin" : "script")} {entry.Name}";
         _requestSpanName = _spanName + " (request)";
         _responseSpanName = _spanName + " (response)";
@@ -63,6 +66,12 @@ internal sealed class PipelineStage
     /// <summary>The plugin as a response cache the admin API can purge; null for other plugins.</summary>
     public IResponseCache? Cache { get; }
 
+    /// <summary>
+    /// Whether the plugin's steps must start on the thread pool (<see cref="ThreadPoolHop"/>): a script, or a plugin not
+    /// marked <see cref="NonBlockingAttribute"/>.
+    /// </summary>
+    public bool NeedsThreadPool { get; }
+
     /// <summary>Whether the plugin is an <see cref="IGatewayFilter"/>, which a chain of filters calls step by step.</summary>
     public bool IsFilter { get; }
 
@@ -77,7 +86,15 @@ internal sealed class PipelineStage
         Entry.AllRoutes || Entry.Routes.Contains(routeId, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Binds this stage in front of <paramref name="next"/>, once, when the snapshot is built.</summary>
-    public PluginDelegate Bind(PluginDelegate next) => context => InvokeAsync((ProxyRequestContext)context, next);
+    public PluginDelegate Bind(PluginDelegate next) => NeedsThreadPool
+        ? context => ThreadPoolHop.IsNeeded ? InvokeOnPoolAsync((ProxyRequestContext)context, next) : InvokeAsync((ProxyRequestContext)context, next)
+        : context => InvokeAsync((ProxyRequestContext)context, next);
+
+    private async ValueTask InvokeOnPoolAsync(ProxyRequestContext context, PluginDelegate next)
+    {
+        await Task.Yield();
+        await InvokeAsync(context, next).ConfigureAwait(false);
+    }
 
     private ValueTask InvokeAsync(ProxyRequestContext context, PluginDelegate next)
     {

@@ -57,13 +57,16 @@ internal sealed class ProxyRequestContext : PluginContext
     /// <summary>Binds the context to its HttpContext's current request.</summary>
     /// <param name="snapshot">The pipeline whose stages run the request; the caller holds a reference on it.</param>
     /// <param name="holdsResponse">Whether the stages run as middleware, whose terminal holds YARP's response.</param>
-    public void Initialize(HttpContext httpContext, IReverseProxyFeature proxy, PipelineSnapshot snapshot, PipelineEnvironment environment, bool holdsResponse)
+    /// <param name="needsThreadPool">Whether a stage's steps must start on the thread pool (<see cref="StageChain.NeedsThreadPool"/>).</param>
+    public void Initialize(
+        HttpContext httpContext, IReverseProxyFeature proxy, PipelineSnapshot snapshot, PipelineEnvironment environment, bool holdsResponse,
+        bool needsThreadPool)
     {
         _httpContext = httpContext;
         _proxy = proxy;
         _snapshot = snapshot;
         _environment = environment;
-        Handoff.Bind(environment.Forward, holdsResponse);
+        Handoff.Bind(environment.Forward, holdsResponse, needsThreadPool);
         // Every 8th request of each context is timed, its first one included.
         IsTimed = (_served++ & (TimingSampleInterval - 1)) == 0;
     }

@@ -16,6 +16,7 @@ internal sealed class StageChain
         }
         Entry = entry;
         IsFilterOnly = stages.All(stage => stage.IsFilter);
+        NeedsThreadPool = stages.Any(stage => stage.NeedsThreadPool);
     }
 
     public ImmutableArray<PipelineStage> Stages { get; }
@@ -30,4 +31,10 @@ internal sealed class StageChain
     /// <see cref="Entry"/>: no stage then holds an asynchronous frame across the upstream call.
     /// </summary>
     public bool IsFilterOnly { get; }
+
+    /// <summary>
+    /// Whether a stage's step must start on the thread pool (<see cref="PipelineStage.NeedsThreadPool"/>): then the
+    /// forwarder's signals to the stages (headers in, forwarding done) and the response steps are given from there too.
+    /// </summary>
+    public bool NeedsThreadPool { get; }
 }

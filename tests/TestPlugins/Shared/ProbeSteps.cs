@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.Plugins;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Probe;
@@ -47,6 +48,15 @@ public sealed record ProbeOptions
     /// and answer the client with 202 and x-detached saying whether the copy started.
     /// </summary>
     public bool Detach { get; init; }
+
+    /// <summary>
+    /// Fetch this URL in the request step and wait for it by blocking the thread (sync over async), as a careless plugin
+    /// would; the answer's status goes in the request header x-blocked-status.
+    /// </summary>
+    public string? BlockOn { get; init; }
+
+    /// <summary>Say in the response header x-on-pool whether each step ran on a thread-pool thread ("request,response").</summary>
+    public bool ReportThreads { get; init; }
 }
 
 /// <summary>The probe's two steps, shared by its middleware shape (Probe) and its filter shape (FilterProbe).</summary>
@@ -54,6 +64,7 @@ internal sealed class ProbeSteps
 {
     private readonly ProbeOptions _options;
     private readonly ILogger _logger;
+    private readonly HttpClient? _blockOn;
 
     public ProbeOptions Options => _options;
 
@@ -71,6 +82,10 @@ internal sealed class ProbeSteps
         if (_options.Respond is < 100 or > 599)
         {
             throw new PluginConfigurationException("$.respond", "must be an HTTP status code");
+        }
+        if (_options.BlockOn is not null)
+        {
+            _blockOn = setup.Services.GetRequiredService<IHttpClientFactory>().CreateClient();
         }
     }
 
@@ -95,6 +110,15 @@ internal sealed class ProbeSteps
     /// <returns>False when the probe answered.</returns>
     public async ValueTask<bool> OnRequestAsync(PluginContext context)
     {
+        if (_options.ReportThreads)
+        {
+            context.Vars["on-pool"] = Thread.CurrentThread.IsThreadPoolThread;
+        }
+        if (_blockOn is not null)
+        {
+            using var blocked = _blockOn.GetAsync(_options.BlockOn).GetAwaiter().GetResult();
+            context.HttpContext.Request.Headers["x-blocked-status"] = ((int)blocked.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         if (_options.DelayMs > 0)
         {
             await Task.Delay(_options.DelayMs);
@@ -130,6 +154,10 @@ internal sealed class ProbeSteps
     public void OnResponse(PluginContext context)
     {
         var http = context.HttpContext;
+        if (_options.ReportThreads)
+        {
+            http.Response.Headers["x-on-pool"] = $"{context.Vars["on-pool"]},{Thread.CurrentThread.IsThreadPoolThread}".ToLowerInvariant();
+        }
         if (_options.ThrowOnResponse)
         {
             throw new InvalidOperationException($"probe '{_options.Tag}' was told to fail on the response");
