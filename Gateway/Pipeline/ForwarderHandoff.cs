@@ -157,6 +157,9 @@ internal sealed class ForwarderHandoff
         _filtersPassed = passed;
     }
 
+    /// <summary>Whether response steps are left to <see cref="RunPendingResponseSteps"/>: no response transform ran them.</summary>
+    public bool HasPendingResponseSteps => _filtersPassed > 0;
+
     /// <summary>
     /// Runs, innermost first, the response steps of the filters that let the request pass, unless they have run (the
     /// response transform runs them when the upstream answers). A step that throws stops the rest, as an exception

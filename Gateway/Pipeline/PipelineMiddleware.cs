@@ -147,7 +147,7 @@ internal sealed partial class PipelineMiddleware
                     request.Handoff.PassedFilters(chain, passed);
                 }
                 // When a filter answered, or YARP did (no response transform ran), the response steps run now.
-                if (chain.NeedsThreadPool && ThreadPoolHop.IsNeeded)
+                if (request.Handoff.HasPendingResponseSteps && chain.NeedsThreadPool && ThreadPoolHop.IsNeeded)
                 {
                     await Task.Yield();
                 }

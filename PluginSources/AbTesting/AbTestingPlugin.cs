@@ -8,6 +8,7 @@ namespace Gateway.Plugins.AbTesting;
 /// cookie, or by hashing a header or a <c>vars</c> value so every node agrees with no shared state; overridable for QA.
 /// The variant goes into <c>vars</c>, an upstream header and a response header.
 /// </summary>
+[NonBlocking]
 public sealed class AbTestingPlugin : IGatewayFilter, IReportsCounters
 {
     private readonly AbTestingOptions _options;

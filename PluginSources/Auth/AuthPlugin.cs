@@ -11,6 +11,7 @@ namespace Gateway.Plugins.Auth;
 /// consumer into <c>vars</c> and, if configured, an upstream header; removes the credentials before the request goes
 /// upstream. Otherwise answers 401 problem+json with a challenge per scheme.
 /// </summary>
+[NonBlocking]
 public sealed partial class AuthPlugin : IGatewayFilter, IAsyncInitializable, IReportsCounters, IDisposable
 {
     private readonly IAuthScheme[] _schemes;

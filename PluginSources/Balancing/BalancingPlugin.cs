@@ -7,6 +7,7 @@ namespace Gateway.Plugins.Balancing;
 /// on the request's candidates, i.e. the cluster's healthy destinations (YARP's active and passive health checks
 /// decide those) as narrowed by earlier stages, and pins the one it picks; YARP's own policy then has one choice.
 /// </summary>
+[NonBlocking]
 public sealed class BalancingPlugin : IGatewayFilter
 {
     private readonly Dictionary<string, IBalancingPolicy> _policies;

@@ -8,6 +8,7 @@ namespace Gateway.Plugins.Buffering;
 /// pace. Bounded per answer (<c>maxBytes</c>) and per entry (<c>maxTotalBytes</c>): an answer past either streams
 /// as it would unbuffered, and so does a stream of events (<c>text/event-stream</c>), which must not wait.
 /// </summary>
+[NonBlocking]
 public sealed class BufferingPlugin : IGatewayFilter
 {
     private static readonly ValueTask<bool> Pass = new(true);

@@ -15,6 +15,7 @@ namespace Gateway.Plugins.Caching;
 /// <see cref="ConditionalRequests"/>, <see cref="StoragePolicy"/> (what may be stored, for how long), <see cref="ResponseStore"/>
 /// (keys and variants), <see cref="PendingStore"/>, <see cref="Invalidation"/>, <see cref="TagStamps"/> and <see cref="Flights"/>.
 /// </remarks>
+[NonBlocking]
 public sealed class CachingPlugin : IGatewayPlugin, IResponseCache, IReportsCounters, IDisposable
 {
     private readonly EntryStore _entries;

@@ -11,6 +11,7 @@ namespace Gateway.Plugins.Compression;
 /// another representation). Before the Caching plugin in the pipeline, the cache keeps the upstream's answer and every
 /// hit is compressed for the client asking, so one stored copy serves every encoding.
 /// </summary>
+[NonBlocking]
 public sealed class CompressionPlugin : IGatewayFilter
 {
     private static readonly ValueTask<bool> Pass = new(true);

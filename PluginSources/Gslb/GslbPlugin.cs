@@ -16,6 +16,7 @@ namespace Gateway.Plugins.Gslb;
 /// <c>HealthCheck:AvailableDestinationsPolicy</c> decides: YARP's default (<c>HealthyOrPanic</c>) tries its
 /// destinations anyway, <c>HealthyAndUnknown</c> has the gateway answer 503.
 /// </remarks>
+[NonBlocking]
 public sealed partial class GslbPlugin : IGatewayFilter, IReportsCounters
 {
     private const string AnyRegion = "*";

@@ -3,6 +3,7 @@ namespace Gateway.Plugins.HeaderRewrite;
 /// <summary>
 /// Sets, appends, removes and renames request headers on the way upstream and response headers on the way back.
 /// </summary>
+[NonBlocking]
 public sealed class HeaderRewritePlugin : IGatewayFilter
 {
     private readonly HeaderRules? _request;

@@ -10,6 +10,7 @@ namespace Gateway.Plugins.IpFilter;
 /// (deny wins), or when there is an <c>allow</c> list and no entry of it holds it. The address is the connection's, or
 /// the one the gateway's trusted proxies forwarded (<c>Gateway:ForwardedHeaders</c>).
 /// </summary>
+[NonBlocking]
 public sealed partial class IpFilterPlugin : IGatewayFilter
 {
     private static readonly ValueTask<bool> Pass = new(true);

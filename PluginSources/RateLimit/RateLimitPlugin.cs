@@ -12,6 +12,7 @@ namespace Gateway.Plugins.RateLimit;
 /// problem+json with <c>Retry-After</c>. Answers carry the IETF <c>RateLimit-Policy</c> and <c>RateLimit</c> fields
 /// (draft-ietf-httpapi-ratelimit-headers): every policy, and the remaining quota of the one closest to running out.
 /// </summary>
+[NonBlocking]
 public sealed partial class RateLimitPlugin : IGatewayFilter, IDisposable
 {
     private const string PolicyHeader = "RateLimit-Policy";

@@ -14,6 +14,7 @@ namespace Gateway.Plugins.Retry;
 /// the answer has gone to the client, only bodies small enough to buffer, and only within a retry budget. YARP itself
 /// never retries (dotnet/yarp#56).
 /// </summary>
+[NonBlocking]
 public sealed partial class RetryPlugin : IGatewayPlugin, IReportsCounters
 {
     private readonly int _attempts;

@@ -7,6 +7,9 @@ namespace MyPlugin;
 /// are in. One instance serves every request of its pipeline entry, concurrently: keep per-request state in
 /// <see cref="PluginContext.Vars"/>, not in fields.
 /// </summary>
+// Its steps never wait on a thread, so the gateway may run them on its socket threads; take this off if a step of
+// yours may block (synchronous I/O, .Result, a long lock), and the gateway moves each step to the thread pool first.
+[NonBlocking]
 public sealed class MyPluginFilter : IGatewayFilter
 {
     private readonly string _header;
