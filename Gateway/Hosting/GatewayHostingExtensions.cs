@@ -102,6 +102,7 @@ public static partial class GatewayHostingExtensions
         {
             app.UseRateLimiter();
         }
+        app.UseAuthorizationWhereAsked();
         app.MapGatewayAdmin();
         app.MapGatewayMetrics();
         var listeners = app.Services.GetRequiredService<GatewayListeners>();
