@@ -13,6 +13,8 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Wires the gateway into a web application.</summary>
 public static partial class GatewayHostingExtensions
 {
+    private const string UnusableSettingKey = "Gateway.UnusableSetting";
+
     private static readonly Dictionary<string, string?> Defaults = new()
     {
         ["Kestrel:Endpoints:Proxy:Url"] = "http://127.0.0.1:8080",
@@ -70,11 +72,26 @@ public static partial class GatewayHostingExtensions
         return builder;
     }
 
-    /// <summary>Maps the admin API and the reverse proxy, with the pipeline running inside YARP's proxy pipeline.</summary>
+    /// <summary>
+    /// Maps the admin API and the reverse proxy, with the pipeline running inside YARP's proxy pipeline. A setting that
+    /// does not bind (a number that is not one) is kept for <see cref="RunGatewayAsync"/> to report as a failed start.
+    /// </summary>
     public static WebApplication UseGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        try
+        {
+            MapGateway(app);
+        }
+        catch (InvalidOperationException ex)
+        {
+            ((IApplicationBuilder)app).Properties[UnusableSettingKey] = ex;
+        }
+        return app;
+    }
 
+    private static void MapGateway(WebApplication app)
+    {
         // First, so that everything after it (routing, the admin API's log, every stage) sees the real client. Without
         // trusted proxies it is not added at all: X-Forwarded-For is then the client's own say, and ignored.
         if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.ForwardedHeaders.Any)
@@ -123,7 +140,6 @@ public static partial class GatewayHostingExtensions
                 proxy.Use(AccessLogRecord.TimeForwarderAsync);
             }
         });
-        return app;
     }
 
     /// <summary>
@@ -134,21 +150,30 @@ public static partial class GatewayHostingExtensions
     public static async Task<int> RunGatewayAsync(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (((IApplicationBuilder)app).Properties.TryGetValue(UnusableSettingKey, out var unusable) && unusable is Exception setting)
+        {
+            return await CannotStartAsync(app, setting).ConfigureAwait(false);
+        }
         try
         {
             await app.StartAsync().ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Hosting");
-            StartLog.CannotStart(logger, ex.Message);
-            StartLog.CannotStartDetails(logger, ex);
-            await app.DisposeAsync().ConfigureAwait(false);
-            return 1;
+            return await CannotStartAsync(app, ex).ConfigureAwait(false);
         }
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         await app.DisposeAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    private static async Task<int> CannotStartAsync(WebApplication app, Exception reason)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Hosting");
+        StartLog.CannotStart(logger, reason.Message);
+        StartLog.CannotStartDetails(logger, reason);
+        await app.DisposeAsync().ConfigureAwait(false);
+        return 1;
     }
 
     private static partial class StartLog

@@ -23,6 +23,21 @@ public sealed class StartupFailureTests
         Assert.DoesNotContain("   at ", output);
     }
 
+    [Theory]
+    [InlineData("--Gateway:InlineIo=maybe", "'Gateway:InlineIo'")]
+    [InlineData("--Gateway:HttpsPort=abc", "'Gateway:HttpsPort'")]
+    public async Task ASettingThatDoesNotBind_IsOneErrorLineNamingIt(string setting, string culprit)
+    {
+        var (exitCode, output) = await TestGateway.Create()
+            .Route("api", "/api/{**rest}", "backend")
+            .Arg(setting)
+            .RunProcessToExitAsync();
+
+        Assert.Equal(1, exitCode);
+        Assert.Single(output.Split('\n'), line => line.Contains(culprit) && line.Contains("The gateway cannot start"));
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [Fact]
     public async Task MissingPipelineFile_IsOneErrorLineNamingIt()
     {
