@@ -9,8 +9,8 @@ namespace Gateway.Plugins;
 /// </summary>
 /// <remarks>
 /// Added in 1.3.0. Whatever the declaration, code after an await of the plugin's own network I/O may run on a socket
-/// thread, so a plugin must never block after one (<c>.Result</c>, <c>.Wait()</c> or <c>GetAwaiter().GetResult()</c>
-/// there can stall the gateway).
+/// thread, and so does a stream given to <see cref="PluginContext.TryWrapResponseBody"/>: a plugin must never block
+/// there (<c>.Result</c>, <c>.Wait()</c> or <c>GetAwaiter().GetResult()</c> there can stall the gateway).
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class, Inherited = false)]
 public sealed class NonBlockingAttribute : Attribute
