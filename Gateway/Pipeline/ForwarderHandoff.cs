@@ -220,7 +220,7 @@ internal sealed class ForwarderHandoff
 
     private async ValueTask TransformResponseOnPoolAsync(ResponseTransformContext transform)
     {
-        await Task.Yield();
+        await ThreadPoolHop.ToPool();
         await TransformResponse(transform).ConfigureAwait(false);
     }
 

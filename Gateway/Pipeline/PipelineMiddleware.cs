@@ -83,7 +83,7 @@ internal sealed partial class PipelineMiddleware
     // Middleware stages: the chain's delegate runs them, and the terminal holds YARP's response until they unwind.
     private async Task RunAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = Begin(context, proxy, snapshot, chain, holdsResponse: true);
+        var request = Begin(context, proxy, snapshot, chain);
         try
         {
             try
@@ -117,7 +117,7 @@ internal sealed partial class PipelineMiddleware
     // response steps; no frame waits across the upstream call but this one.
     private async Task RunFiltersAsync(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
-        var request = Begin(context, proxy, snapshot, chain, holdsResponse: false);
+        var request = Begin(context, proxy, snapshot, chain);
         try
         {
             try
@@ -129,7 +129,7 @@ internal sealed partial class PipelineMiddleware
                     var stage = stages[passed];
                     if (stage.NeedsThreadPool && ThreadPoolHop.IsNeeded)
                     {
-                        await Task.Yield();
+                        await ThreadPoolHop.ToPool();
                     }
                     var step = stage.OnRequestAsync(request);
                     if (!(step.IsCompletedSuccessfully ? step.Result : await step.ConfigureAwait(false)))
@@ -149,7 +149,7 @@ internal sealed partial class PipelineMiddleware
                 // When a filter answered, or YARP did (no response transform ran), the response steps run now.
                 if (request.Handoff.HasPendingResponseSteps && chain.NeedsThreadPool && ThreadPoolHop.IsNeeded)
                 {
-                    await Task.Yield();
+                    await ThreadPoolHop.ToPool();
                 }
                 request.Handoff.RunPendingResponseSteps();
             }
@@ -170,7 +170,7 @@ internal sealed partial class PipelineMiddleware
         }
     }
 
-    private ProxyRequestContext Begin(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain, bool holdsResponse)
+    private ProxyRequestContext Begin(HttpContext context, IReverseProxyFeature proxy, PipelineSnapshot snapshot, StageChain chain)
     {
         var request = ProxyRequestContext.For(context);
         if (request.IsRunning)
@@ -180,7 +180,8 @@ internal sealed partial class PipelineMiddleware
             snapshot.Release();
             throw new InvalidOperationException("The gateway pipeline is already running for this request.");
         }
-        request.Initialize(context, proxy, snapshot, _environment, holdsResponse, chain.NeedsThreadPool);
+        // Middleware stages hold YARP's response until they unwind; a chain of filters holds nothing.
+        request.Initialize(context, proxy, snapshot, _environment, holdsResponse: !chain.IsFilterOnly, chain.NeedsThreadPool);
         return request;
     }
 

@@ -92,7 +92,7 @@ internal sealed class PipelineStage
 
     private async ValueTask InvokeOnPoolAsync(ProxyRequestContext context, PluginDelegate next)
     {
-        await Task.Yield();
+        await ThreadPoolHop.ToPool();
         await InvokeAsync(context, next).ConfigureAwait(false);
     }
 

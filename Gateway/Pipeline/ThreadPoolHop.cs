@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Gateway.Pipeline;
 
 /// <summary>
@@ -11,11 +13,16 @@ internal static class ThreadPoolHop
     /// <summary>Whether the caller is on a thread outside the pool: a socket thread, with inline I/O.</summary>
     public static bool IsNeeded => !Thread.CurrentThread.IsThreadPoolThread;
 
+    /// <summary>
+    /// Awaited, moves the rest of the caller to the thread pool: without a synchronization context or a task scheduler
+    /// of its own (none here), a yield queues its continuation there.
+    /// </summary>
+    public static YieldAwaitable ToPool() => Task.Yield();
+
     /// <summary>Runs <paramref name="next"/> on the thread pool.</summary>
     public static async Task ContinueOnPoolAsync(HttpContext context, RequestDelegate next)
     {
-        // Without a synchronization context or a task scheduler of its own, a yield queues the rest to the pool.
-        await Task.Yield();
+        await ToPool();
         await next(context).ConfigureAwait(false);
     }
 
